@@ -1,0 +1,26 @@
+"""Shared pytest configuration: Hypothesis settings profiles.
+
+Pick one with the ``HYPOTHESIS_PROFILE`` environment variable (default ``dev``):
+
+* ``ci``       -- 25 examples a test, derandomized (reproducible), no deadline;
+* ``dev``      -- 60 examples a test, no deadline;
+* ``thorough`` -- 500 examples a test, no deadline.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -1,0 +1,270 @@
+"""Activations: relu, leaky_relu, elu, gelu (exact and tanh), softplus, silu, sigmoid, tanh,
+softmax and log_softmax (both stable for logits of +-1e4 in float32)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.tensor import Tensor, _dim
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+_SQRT_2PI = math.sqrt(2 * math.pi)
+_GELU_K = math.sqrt(2 / math.pi)
+_GELU_C = 0.044715
+
+
+def _check(x: Any, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
+    return x
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        out = np.maximum(x.data, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, slope: float) -> np.ndarray:
+        d = x.data
+        ctx.save_for_backward(np.where(d > 0, 1, slope).astype(d.dtype))
+        return np.where(d > 0, d, d * slope)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (scale,) = ctx.saved_tensors
+        return grad * scale, None
+
+
+class Elu(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, alpha: float) -> np.ndarray:
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        d = x.data
+        return np.where(d > 0, d, np.expm1(np.minimum(d, 0)) * alpha)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (x,) = ctx.saved_tensors
+        positive = x.data > 0
+        slope = x.clamp(max=0).exp() * ctx.alpha  # alpha * exp(x) for x <= 0
+        return grad * slope.where(Tensor(~positive), 1.0), None
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF (exact erf from ``math.erf``)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return _normal_cdf(x.data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * _normal_pdf(x)
+
+
+def _normal_cdf(d: np.ndarray) -> np.ndarray:
+    return (0.5 * (1.0 + _erf(d * (1 / math.sqrt(2))))).astype(d.dtype)
+
+
+def _sigmoid(d: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(d))  # never overflows
+    return np.where(d >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _normal_pdf(x: Tensor) -> Tensor:
+    return (x * x * -0.5).exp() * (1 / _SQRT_2PI)
+
+
+class Gelu(Function):
+    """x * Phi(x); with ``approximate="tanh"``: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, approximate: str) -> np.ndarray:
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        d = x.data
+        if approximate == "tanh":
+            return 0.5 * d * (1 + np.tanh(_GELU_K * (d + _GELU_C * d**3)))
+        return d * _normal_cdf(d)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = ((x + x * x * x * _GELU_C) * _GELU_K).tanh()
+            slope = (t + 1) * 0.5 + x * (1 - t * t) * (x * x * (3 * _GELU_C) + 1) * (0.5 * _GELU_K)
+        else:
+            slope = NormalCdf.apply(x) + x * _normal_pdf(x)
+        return grad * slope, None
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, linear (x) where beta x > threshold."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, beta: float, threshold: float) -> np.ndarray:
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        d = x.data
+        z = d * beta
+        return np.where(z > threshold, d, np.logaddexp(0, z) / beta).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (x,) = ctx.saved_tensors
+        z = x * ctx.beta
+        slope = z.sigmoid().where(Tensor(z.data <= ctx.threshold), 1.0)
+        return grad * slope, None, None
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        out = _sigmoid(x.data)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        out = np.tanh(x.data)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Silu(Function):
+    """x * sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return x.data * _sigmoid(x.data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        s = x.sigmoid()
+        return grad * (s * (x * (1 - s) + 1))
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, dim: int) -> np.ndarray:
+        e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, dim: int) -> np.ndarray:
+        shifted = x.data - x.data.max(axis=dim, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (out,) = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+# -- functional forms (nn.functional signatures) -------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
+    return Relu.apply(_check(input, "relu"))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > 0, else negative_slope * x (``inplace`` accepted, not used)."""
+    return LeakyRelu.apply(_check(input, "leaky_relu"), float(negative_slope))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x where x > 0, else alpha * (exp(x) - 1) (``inplace`` accepted, not used)."""
+    return Elu.apply(_check(input, "elu"), float(alpha))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x * Phi(x) with the exact normal CDF, or its tanh approximation with ``approximate="tanh"``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate: expected 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(_check(input, "gelu"), approximate)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+    if beta == 0:
+        raise ValueError("softplus(): beta: expected a non-zero number, got 0")
+    return Softplus.apply(_check(input, "softplus"), float(beta), float(threshold))
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * sigmoid(x) (``inplace`` accepted, not used)."""
+    return Silu.apply(_check(input, "silu"))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / (1 + exp(-x)), computed without overflow."""
+    return Sigmoid.apply(_check(input, "sigmoid"))
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """Hyperbolic tangent."""
+    return Tanh.apply(_check(input, "tanh"))
+
+
+def _softmax_dim(x: Tensor, dim: Any, op: str) -> int:
+    if dim is None:
+        raise TypeError(f"{op}(): dim: an explicit dim is required (PyTorch's implicit choice is deprecated)")
+    return _dim(dim, x.ndim)
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim`` (stable: the max is subtracted first). ``dim`` is required."""
+    x = _check(input, "softmax") if dtype is None else _check(input, "softmax").to(dtype)
+    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
+    """x - logsumexp(x) along ``dim``; finite for logits of +-1e4 in float32. ``dim`` is required."""
+    x = _check(input, "log_softmax") if dtype is None else _check(input, "log_softmax").to(dtype)
+    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))

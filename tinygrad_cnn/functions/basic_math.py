@@ -1,0 +1,186 @@
+"""Arithmetic with broadcasting: add, sub, mul, div, pow, neg.
+
+Operands may be Tensors, Python numbers or numpy arrays. Python scalars are "weak": ``float32 * 2.0``
+stays float32, as in PyTorch. A gradient is summed back to its input's shape (``sum_to``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.tensor import Tensor
+
+
+def operand(x: Any, name: str = "other") -> Any:
+    """A Tensor or a Python/numpy scalar; arrays and lists become (constant) Tensors."""
+    if isinstance(x, (Tensor, int, float, bool, np.number, np.bool_)):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from tinygrad_cnn.creation import tensor
+
+        return tensor(x)
+    raise TypeError(f"{name}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def value(x: Any) -> Any:
+    """The numpy value of an operand."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def fix_dtype(out: np.ndarray, *operands: Any) -> np.ndarray:
+    """PyTorch's promotion where numpy differs: integer tensors with a float scalar (or true division of
+    integers) give float32, not float64."""
+    if out.dtype == np.float64 and not any(isinstance(o, Tensor) and o.dtype == np.float64 for o in operands):
+        return out.astype(np.float32)
+    return out
+
+
+def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a broadcast gradient back down to ``shape`` (the inverse of broadcasting)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axes, keepdim=True)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, Tensor) else ()
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
+        ctx.shapes = (_shape(a), _shape(b))
+        return fix_dtype(np.add(value(a), value(b)), a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, sa) if need_a else None, sum_to(grad, sb) if need_b else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
+        ctx.shapes = (_shape(a), _shape(b))
+        return fix_dtype(np.subtract(value(a), value(b)), a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, sa) if need_a else None, sum_to(-grad, sb) if need_b else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        return fix_dtype(np.multiply(value(a), value(b)), a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad * b, ta.shape) if need_a else None, sum_to(grad * a, tb.shape) if need_b else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = (a, b)
+        return fix_dtype(np.true_divide(value(a), value(b)), a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        ta, tb = ctx.saved_tensors
+        a = ta if ta is not None else ctx.scalars[0]
+        b = tb if tb is not None else ctx.scalars[1]
+        need_a, need_b = ctx.needs_input_grad
+        ga = sum_to(grad / b, ta.shape) if need_a else None
+        gb = sum_to(-grad * a / (b * b), tb.shape) if need_b else None
+        return ga, gb
+
+
+class Pow(Function):
+    """``base ** exponent``; either may be a Tensor. d/dbase = e * b^(e-1); d/dexp = b^e * log(b)
+    (taken as 0 where b == 0 and e >= 0, as PyTorch does)."""
+
+    @staticmethod
+    def forward(ctx: Any, base: Any, exponent: Any) -> np.ndarray:
+        out = fix_dtype(np.power(value(base), value(exponent)), base, exponent)
+        ctx.save_for_backward(
+            base if isinstance(base, Tensor) else None, exponent if isinstance(exponent, Tensor) else None, out
+        )
+        ctx.scalars = (base, exponent)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        tb, te, out = ctx.saved_tensors
+        b = tb if tb is not None else ctx.scalars[0]
+        e = te if te is not None else ctx.scalars[1]
+        need_b, need_e = ctx.needs_input_grad
+        gb = ge = None
+        if need_b:
+            gb = sum_to(grad * e * b ** (e - 1), tb.shape)
+        if need_e:
+            # log(b), with the term taken as 0 where b == 0 and e >= 0 (so 0 ** e has gradient 0 in e)
+            zero = (np.asarray(value(b)) == 0) & (np.asarray(value(e)) >= 0)
+            if isinstance(b, Tensor):
+                log_b = (b.where(Tensor(~zero), 1.0) if zero.any() else b).log()
+            else:
+                log_b = 0.0 if b == 0 else float(np.log(b))
+            ge = sum_to(grad * out * log_b, te.shape)
+        return gb, ge
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> np.ndarray:
+        return np.negative(a.data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return -grad
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return Add.apply(operand(a, "input"), operand(b))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return Sub.apply(operand(a, "input"), operand(b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """``a * b`` with broadcasting."""
+    return Mul.apply(operand(a, "input"), operand(b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """``a / b`` (true division) with broadcasting."""
+    return Div.apply(operand(a, "input"), operand(b))
+
+
+def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``base ** exponent``; base or exponent may be a Python number."""
+    return Pow.apply(operand(base, "input"), operand(exponent, "exponent"))
+
+
+def neg(a: Tensor) -> Tensor:
+    """``-a``."""
+    return Neg.apply(a)

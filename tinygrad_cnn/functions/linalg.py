@@ -1,0 +1,59 @@
+"""Matrix product with PyTorch's rules: 1-D operands are promoted (and the added dim removed after),
+leading (batch) dims broadcast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.functions.basic_math import operand, sum_to
+from tinygrad_cnn.tensor import Tensor
+
+
+class Matmul(Function):
+    """``a @ b`` for a, b with at least 2 dims; batch dims broadcast, gradients summed back."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.matmul(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = sum_to(grad @ b.mT, a.shape) if need_a else None
+        gb = sum_to(a.mT @ grad, b.shape) if need_b else None
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product: vector.vector -> scalar, matrix @ vector, batched @ batched with broadcasting."""
+    a, b = operand(a, "input"), operand(b)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError("matmul(): both arguments must be tensors, not scalars")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul(): both arguments need at least 1 dimension, got {a.ndim}D and {b.ndim}D")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise RuntimeError(
+            f"matmul(): shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
+            f"{'x'.join(map(str, b.shape))}): input's last dim {a.shape[-1]} != other's "
+            f"{'second-to-last' if b.ndim > 1 else 'only'} dim {b.shape[-2 if b.ndim > 1 else 0]}"
+        )
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul(): batch dims {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
+    if a.dtype != b.dtype and a.dtype.kind == b.dtype.kind == "f":
+        wide = np.promote_types(a.dtype, b.dtype)
+        a, b = a.to(wide), b.to(wide)
+    if a.ndim == 1 and b.ndim == 1:
+        return Matmul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
+    if a.ndim == 1:
+        return Matmul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return Matmul.apply(a, b.unsqueeze(-1)).squeeze(-1)
+    return Matmul.apply(a, b)

@@ -1,0 +1,744 @@
+"""``Tensor``: a numpy array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
+
+Every differentiable method forwards to a ``Function`` in ``tinygrad_cnn.functions``; the methods here
+only validate arguments and pick the op. Data lives in ``Tensor.data`` (a numpy array, NCHW for images).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn import dtypes
+from tinygrad_cnn.autograd import engine, grad_mode
+from tinygrad_cnn.autograd.function import AccumulateGrad
+
+Scalar = int | float | bool
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for ``backward()``.
+
+    ``Tensor(array)`` wraps a numpy array without copying; use ``tinygrad_cnn.tensor(data)`` to build one
+    from Python data with PyTorch's dtype rules.
+    """
+
+    __slots__ = (
+        "data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_version", "_hooks", "_accumulator",
+        "_retains_grad", "__weakref__",
+    )  # fmt: skip
+    __array_priority__ = 1000  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data: np.ndarray = data if isinstance(data, np.ndarray) else np.asarray(data)
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._requires_grad = False
+        self._output_nr = 0
+        self._version = 0
+        self._hooks: list[Callable] = []
+        self._accumulator: Any = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # -- autograd state -------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor; only floating tensors may require grad."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients; got dtype {dtypes.name(self.dtype)}"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created, or ``requires_grad=False``)."""
+        return self.grad_fn is None
+
+    def _edge(self) -> tuple[Any, int]:
+        """The graph node that receives this tensor's gradient, with the output slot it arrives in."""
+        if self.grad_fn is not None:
+            return self.grad_fn, self._output_nr
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)
+        return acc, 0
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:  # fmt: skip
+        """Accumulate d(self)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``.
+
+        ``gradient`` is required unless self has one element. The graph's saved tensors are freed
+        afterwards unless ``retain_graph=True``; ``create_graph=True`` makes the gradients differentiable.
+        """
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self._hooks if self.grad_fn is None else self.grad_fn._tensor_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Make a non-leaf tensor keep its gradient in ``.grad`` after backward (no-op on leaves)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def keep(g: Tensor) -> None:
+            t = ref()
+            if t is not None:
+                t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()
+
+        self.register_hook(keep)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor(self.data)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # -- metadata --------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, as a tuple."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Element type, e.g. ``tinygrad_cnn.float32`` (a numpy dtype)."""
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        """Always ``"cpu"``."""
+        return "cpu"
+
+    def is_floating_point(self) -> bool:
+        """True for float16/32/64 tensors."""
+        return self.data.dtype.kind == "f"
+
+    def dim(self) -> int:
+        """Number of dimensions (PyTorch's ``Tensor.dim()``)."""
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dim(dim, self.ndim)]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return int(self.data.itemsize)
+
+    def is_contiguous(self) -> bool:
+        """Whether the data is C-contiguous."""
+        return bool(self.data.flags.c_contiguous)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # -- conversion ------------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The underlying numpy array (no copy). Refused on a tensor that requires grad, as in PyTorch."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Nested Python lists of the values."""
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        return bool(self.item())
+
+    __hash__ = object.__hash__
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)`` converts (differentiably between float types); ``to("cpu")`` returns self."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            dtype = a
+        if dtype is None:
+            return self
+        target = dtypes.to_dtype(dtype)
+        if target == self.dtype:
+            return self
+        return _array.Cast.apply(self, target)
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        """Convert to float32."""
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        """Convert to float64."""
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        """Convert to int64 (not differentiable)."""
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A differentiable copy with its own memory."""
+        return _array.Clone.apply(self)
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    __str__ = __repr__
+
+    # -- arithmetic operators ----------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _basic.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _basic.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _basic.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _basic.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _basic.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _basic.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _basic.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _basic.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _basic.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _basic.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _linalg.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _basic.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _math.abs(self)
+
+    # comparisons give bool tensors (no gradient)
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _math.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _math.compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _math.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _math.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _math.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _math.compare(np.greater_equal, self, other)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~ needs a bool or integer tensor, got {dtypes.name(self.dtype)}")
+        return Tensor(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _math.compare(np.bitwise_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _math.compare(np.bitwise_or, self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _math.compare(np.bitwise_xor, self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return self.__eq__(other)
+
+    def ne(self, other: Any) -> Tensor:
+        return self.__ne__(other)
+
+    def lt(self, other: Any) -> Tensor:
+        return self.__lt__(other)
+
+    def le(self, other: Any) -> Tensor:
+        return self.__le__(other)
+
+    def gt(self, other: Any) -> Tensor:
+        return self.__gt__(other)
+
+    def ge(self, other: Any) -> Tensor:
+        return self.__ge__(other)
+
+    def equal(self, other: Tensor) -> bool:
+        """True when both have the same shape and values."""
+        return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
+
+    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(np.allclose(self.data, _data(other), rtol=rtol, atol=atol))
+
+    # -- in-place operators (only outside the graph) ---------------------------------------------
+    def _inplace(self, name: str, fn: Callable[[np.ndarray], Any]) -> Tensor:
+        if grad_mode._grad_enabled and self.requires_grad:
+            what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
+            raise RuntimeError(
+                f"{name}: {what} is being used in an in-place operation. In-place operations are allowed on "
+                "tensors that do not require grad, or inside `with tinygrad_cnn.no_grad():`."
+            )
+        try:
+            fn(self.data)
+        except (TypeError, ValueError, np.core._exceptions._UFuncOutputCastingError) as e:  # type: ignore[attr-defined]
+            raise RuntimeError(f"{name}: cannot update a {dtypes.name(self.dtype)} tensor of shape {self.shape} "
+                               f"in place: {e}") from None  # fmt: skip
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """In place: ``self += alpha * other``."""
+        o = _data(other)
+        return self._inplace("add_", lambda d: np.add(d, o if alpha == 1 else o * alpha, out=d))
+
+    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """In place: ``self -= alpha * other``."""
+        o = _data(other)
+        return self._inplace("sub_", lambda d: np.subtract(d, o if alpha == 1 else o * alpha, out=d))
+
+    def mul_(self, other: Any) -> Tensor:
+        """In place: ``self *= other``."""
+        o = _data(other)
+        return self._inplace("mul_", lambda d: np.multiply(d, o, out=d))
+
+    def div_(self, other: Any) -> Tensor:
+        """In place: ``self /= other``."""
+        o = _data(other)
+        return self._inplace("div_", lambda d: np.divide(d, o, out=d))
+
+    def pow_(self, exponent: Any) -> Tensor:
+        o = _data(exponent)
+        return self._inplace("pow_", lambda d: np.power(d, o, out=d))
+
+    def addcmul_(self, t1: Any, t2: Any, value: Scalar = 1) -> Tensor:
+        """In place: ``self += value * t1 * t2``."""
+        return self._inplace("addcmul_", lambda d: np.add(d, value * (_data(t1) * _data(t2)), out=d))
+
+    def addcdiv_(self, t1: Any, t2: Any, value: Scalar = 1) -> Tensor:
+        """In place: ``self += value * t1 / t2``."""
+        return self._inplace("addcdiv_", lambda d: np.add(d, value * (_data(t1) / _data(t2)), out=d))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """In place: clip the values to ``[min, max]``."""
+        return self._inplace("clamp_", lambda d: np.clip(d, _data(min), _data(max), out=d))
+
+    def zero_(self) -> Tensor:
+        """In place: fill with zeros."""
+        return self._inplace("zero_", lambda d: d.fill(0))
+
+    def fill_(self, value: Scalar) -> Tensor:
+        """In place: fill with ``value``."""
+        return self._inplace("fill_", lambda d: d.fill(_data(value)))
+
+    def copy_(self, src: Any) -> Tensor:
+        """In place: copy ``src`` (broadcast to self's shape) into self."""
+        return self._inplace("copy_", lambda d: np.copyto(d, _data(src), casting="same_kind"))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        """In place: fill with samples of U(a, b) from the global (or the given) generator."""
+        from tinygrad_cnn.random import numpy_generator
+
+        rng = numpy_generator(generator)
+        return self._inplace("uniform_", lambda d: np.copyto(d, rng.uniform(a, b, d.shape), casting="unsafe"))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        """In place: fill with samples of N(mean, std^2) from the global (or the given) generator."""
+        from tinygrad_cnn.random import numpy_generator
+
+        rng = numpy_generator(generator)
+        return self._inplace("normal_", lambda d: np.copyto(d, rng.normal(mean, std, d.shape), casting="unsafe"))
+
+    # -- elementwise math ------------------------------------------------------------------------
+    def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        return _basic.add(self, other if alpha == 1 else _basic.mul(other, alpha))
+
+    def sub(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        return _basic.sub(self, other if alpha == 1 else _basic.mul(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        return _basic.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _basic.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _basic.pow(self, exponent)
+
+    def neg(self) -> Tensor:
+        return _basic.neg(self)
+
+    def abs(self) -> Tensor:
+        return _math.abs(self)
+
+    def exp(self) -> Tensor:
+        return _math.exp(self)
+
+    def log(self) -> Tensor:
+        return _math.log(self)
+
+    def log1p(self) -> Tensor:
+        return _math.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return _math.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return _math.rsqrt(self)
+
+    def sin(self) -> Tensor:
+        return _math.sin(self)
+
+    def cos(self) -> Tensor:
+        return _math.cos(self)
+
+    def square(self) -> Tensor:
+        return _basic.mul(self, self)
+
+    def sign(self) -> Tensor:
+        """Sign of each element (-1, 0 or 1); its gradient is zero."""
+        return _math.sign(self)
+
+    def maximum(self, other: Any) -> Tensor:
+        return _math.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _math.minimum(self, other)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        return _math.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``condition ? self : other``, elementwise (PyTorch's ``Tensor.where``)."""
+        return _math.where(condition, self, other)
+
+    def tanh(self) -> Tensor:
+        return _act.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _act.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _act.relu(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _act.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _act.log_softmax(self, dim)
+
+    # -- reductions ------------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _red.sum(self if dtype is None else self.to(dtype), dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return _red.mean(self if dtype is None else self.to(dtype), dim, keepdim)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _red.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _red.amin(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Without ``dim``: the largest value. With an int ``dim``: ``(values, indices)`` along it."""
+        return _red.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Without ``dim``: the smallest value. With an int ``dim``: ``(values, indices)`` along it."""
+        return _red.min(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _red.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _red.argmin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:  # fmt: skip
+        return _red.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:  # fmt: skip
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        return _red.logsumexp(self, dim, keepdim)
+
+    # -- linear algebra --------------------------------------------------------------------------
+    def matmul(self, other: Any) -> Tensor:
+        return _linalg.matmul(self, other)
+
+    # -- movement --------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        return _array.reshape(self, _shape_arg(shape, "shape"))
+
+    def view(self, *shape: Any) -> Tensor:
+        """Same as ``reshape`` here: it never fails on non-contiguous data (it copies instead)."""
+        return _array.reshape(self, _shape_arg(shape, "shape"))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _array.reshape(self, other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _array.reshape(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _array.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        return _array.unflatten(self, dim, sizes)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _array.transpose(self, dim0, dim1)
+
+    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
+        return _array.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return _array.permute(self, tuple(reversed(range(self.ndim))))
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _array.permute(self, _shape_arg(dims, "dims"))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        """All dimensions reversed."""
+        return _array.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected a tensor with at least 2 dimensions, got {self.ndim}")
+        return _array.transpose(self, -2, -1)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _array.expand(self, _shape_arg(sizes, "size"))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _array.expand(self, other.shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _array.broadcast_to(self, shape)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return _array.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _array.unsqueeze(self, dim)
+
+    def contiguous(self) -> Tensor:
+        return _array.contiguous(self)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _array.flip(self, _shape_arg(dims, "dims"))
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _array.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _array.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _array.unbind(self, dim)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _array.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """In place, outside the graph only (as the other in-place operations)."""
+        idx = _array.numpy_index(index, self.shape)
+        v = _data(value)
+        self._inplace("__setitem__", lambda d: d.__setitem__(idx, v))
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _data(x: Any) -> Any:
+    """The numpy value behind a Tensor; other values pass through."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _dim(dim: int, ndim: int) -> int:
+    """Normalise a possibly-negative dimension index, with PyTorch's IndexError when out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim: expected an int, got {type(dim).__name__}")
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return int(dim) % max(ndim, 1)
+
+
+def _shape_arg(args: tuple, name: str) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` / ``f([2, 3])``, as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    for a in args:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{name}: expected a sequence of ints, got {args!r}")
+    return tuple(int(a) for a in args)
+
+
+def _format(t: Tensor) -> str:
+    """A repr close to PyTorch's: ``tensor([1., 2.], requires_grad=True)``."""
+    d = t.data
+    if d.dtype.kind == "f":
+        finite = d[np.isfinite(d)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)  # noqa: E731
+        elif finite.size and (np.abs(finite).max() >= 1e8 or np.abs(finite[finite != 0]).min(initial=1) < 1e-4):
+            fmt = lambda v: f"{v:.4e}"  # noqa: E731
+        else:
+            fmt = lambda v: f"{v:.4f}"  # noqa: E731
+        body = np.array2string(d, separator=", ", formatter={"float_kind": fmt}, prefix="tensor(", threshold=1000)
+    else:
+        body = np.array2string(d, separator=", ", prefix="tensor(", threshold=1000)
+    extras = []
+    if d.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool):
+        extras.append(f"dtype={dtypes.name(d.dtype)}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+# The op modules import Tensor from here, so they are imported after the class exists.
+from tinygrad_cnn.functions import activation as _act  # noqa: E402
+from tinygrad_cnn.functions import array as _array  # noqa: E402
+from tinygrad_cnn.functions import basic_math as _basic  # noqa: E402
+from tinygrad_cnn.functions import linalg as _linalg  # noqa: E402
+from tinygrad_cnn.functions import math as _math  # noqa: E402
+from tinygrad_cnn.functions import reduction as _red  # noqa: E402
