@@ -54,7 +54,7 @@ from tinygrad_cnn.dtypes import (
     long,
     uint8,
 )
-from tinygrad_cnn.functions.activation import relu, sigmoid, softmax, log_softmax, tanh
+from tinygrad_cnn.functions.activation import log_softmax, relu, sigmoid, softmax, tanh
 from tinygrad_cnn.functions.array import (
     broadcast_to,
     cat,

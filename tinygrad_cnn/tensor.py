@@ -382,7 +382,7 @@ class Tensor:
             )
         try:
             fn(self.data)
-        except (TypeError, ValueError, np.core._exceptions._UFuncOutputCastingError) as e:  # type: ignore[attr-defined]
+        except (TypeError, ValueError) as e:  # numpy casting errors are TypeErrors
             raise RuntimeError(f"{name}: cannot update a {dtypes.name(self.dtype)} tensor of shape {self.shape} "
                                f"in place: {e}") from None  # fmt: skip
         self._version += 1

@@ -136,6 +136,11 @@ class _Checker:
     def settings(self) -> str:
         return f"(eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}, seed={self.seed})"
 
+    def diff_names(self) -> str:
+        if len(self.diff) == 1:
+            return f"input {self.diff[0]}"
+        return "inputs " + ", ".join(str(p) for p in self.diff)
+
     def close(self, analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
         return np.abs(analytic - numeric) <= self.atol + self.rtol * np.abs(numeric)
 
@@ -172,7 +177,7 @@ class _Checker:
             )
         except Exception as exc:  # a backward that crashes (wrong shape, ...) fails the check
             raise GradcheckError(
-                f"gradcheck: backward of output {k} with respect to inputs {self.diff} failed while "
+                f"gradcheck: backward of output {k} with respect to {self.diff_names()} failed while "
                 f"computing {what}: {type(exc).__name__}: {exc}"
             ) from exc
         if len(grads) != len(self.diff):
@@ -208,7 +213,7 @@ class _Checker:
         """``J[k]`` of shape (outputs[k].size, inputs[p].size), by central differences, column by column."""
         x = self.inputs[p].data
         work = _copy_keeping_layout(x)
-        jac = [np.zeros((self.outputs[k].size, x.size)) for k in self.out_idx]
+        jac = [np.zeros((self.outputs[k].data.size, x.size)) for k in self.out_idx]
         for col, idx in enumerate(np.ndindex(x.shape)):
             orig = work[idx]
             work[idx] = orig + self.eps
@@ -225,7 +230,7 @@ class _Checker:
         jac = []
         for k in self.out_idx:
             out = self.outputs[k]
-            rows = [np.zeros((out.size, self.inputs[p].size)) for p in self.diff]
+            rows = [np.zeros((out.data.size, self.inputs[p].data.size)) for p in self.diff]
             for r, oidx in enumerate(np.ndindex(out.shape)):
                 one_hot = np.zeros(out.shape)
                 one_hot[oidx] = 1.0
@@ -408,13 +413,30 @@ def gradgradcheck(
             Tensor(np.zeros(x.shape)) if g is None else g for x, g in zip(diff_xs, grads, strict=True)
         )
 
-    return gradcheck(
-        first_derivative,
-        prepared + grad_outs,
-        eps=eps,
-        atol=atol,
-        rtol=rtol,
-        fast_mode=fast_mode,
-        raise_exception=raise_exception,
-        seed=seed,
-    )
+    try:
+        return gradcheck(
+            first_derivative,
+            prepared + grad_outs,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=fast_mode,
+            raise_exception=True,
+            seed=seed,
+        )
+    except GradcheckError as exc:
+        if not raise_exception:
+            return False
+        diff = [p for p, x in enumerate(prepared) if isinstance(x, Tensor) and x.requires_grad]
+        legend = ", ".join(f"output {j} = d/d(input {p})" for j, p in enumerate(diff))
+        n_all = n_inputs + len(grad_outs)
+        raise GradcheckError(
+            f"gradgradcheck failed: checking the backward pass of fn as a function of fn's inputs "
+            f"({_span(0, n_inputs)}) and grad_outputs ({_span(n_inputs, n_all)}); {legend}.\n{exc}"
+        ) from exc
+
+
+def _span(start: int, stop: int) -> str:
+    if stop - start == 1:
+        return f"input {start}"
+    return f"inputs {start}..{stop - 1}" if stop > start else "none"
