@@ -4,7 +4,7 @@ No ``nn.Module`` or optimizer: the parameters are leaf tensors, the model is ``x
 ``.relu()``, ``x @ w2 + b2`` and ``log_softmax``, and the SGD step is written by hand under
 ``tc.no_grad()``. Prints the mean training loss of each epoch and the final validation accuracy.
 
-Run: ``python examples/train_digits_mlp.py [--epochs 5]``.
+Run: ``python examples/train_digits_mlp.py [--epochs 10]``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tinygrad_cnn.data import mnist5k_split
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--hidden", type=int, default=64)

@@ -454,3 +454,14 @@ def test_grad_fn_exposes_next_functions():
     assert mul_node.name() == "MulBackward" and none_node is None
     assert mul_node.next_functions[0][0].name() == "AccumulateGrad"
     assert mul_node.next_functions[0][0].variable is x
+
+
+def test_a_hook_may_not_change_the_gradient_shape_or_dtype():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match="hook"):
+        (x * 2).sum().backward()
+    y = leaf([1.0, 2.0])
+    y.register_hook(lambda g: g.float())
+    with pytest.raises(RuntimeError, match="dtype"):
+        (y * 2).sum().backward()

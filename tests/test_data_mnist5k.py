@@ -63,9 +63,7 @@ def test_split_stratified_disjoint_covering(val_fraction: float) -> None:
     # Disjoint and covering: as a multiset of (image, label), train + val is the whole data set.
     images, labels = load_mnist5k()
     whole = sorted(zip(_row_keys(images), labels.tolist(), strict=True))
-    parts = sorted(
-        zip(_row_keys(np.concatenate([tr_x, va_x])), np.concatenate([tr_y, va_y]).tolist(), strict=True)
-    )
+    parts = sorted(zip(_row_keys(np.concatenate([tr_x, va_x])), np.concatenate([tr_y, va_y]).tolist(), strict=True))
     assert parts == whole
     # No image of val also appears in train (the data set holds no duplicate images).
     assert len(set(_row_keys(images))) == 5000

@@ -177,6 +177,27 @@ def test_gradcheck_catches_wrong_backward(fn, shape: tuple, fast_mode: bool) -> 
     assert gradcheck(fn, x, fast_mode=fast_mode, seed=0, raise_exception=False) is False
 
 
+@pytest.mark.parametrize("fast_mode", [False, True], ids=["full", "fast"])
+@pytest.mark.parametrize(
+    "bad_grad, what",
+    [
+        (lambda g: Tensor(g.data.astype(np.float32)), "dtype float32"),
+        (lambda g: Tensor(np.ones(g.shape[0] + 1)), "shape"),
+    ],
+    ids=["dtype", "shape"],
+)
+def test_gradient_shape_and_dtype_are_checked(bad_grad, what: str, fast_mode: bool) -> None:
+    # A hook on the input leaf tries to replace its gradient by one of the wrong shape or dtype: the engine
+    # refuses it, and gradcheck reports the failed backward as a GradcheckError naming the problem.
+    def fn(a: Tensor) -> Tensor:
+        a.register_hook(bad_grad)
+        return a * 2.0
+
+    with pytest.raises(GradcheckError, match=f"(?s)backward.*{what.split()[0]}"):
+        gradcheck(fn, leaf(4), fast_mode=fast_mode, seed=0)
+    assert not gradcheck(fn, leaf(4), fast_mode=fast_mode, seed=0, raise_exception=False)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_upstream_ignoring_backward_is_caught_for_any_seed(seed: int) -> None:
     assert not gradcheck(SumIgnoresUpstream.apply, leaf(3), seed=seed, raise_exception=False)

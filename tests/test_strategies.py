@@ -88,14 +88,14 @@ def test_maybe_non_contiguous_has_shape(data: st.DataObject, shape: tuple[int, .
     "kind, condition",
     [
         ("negative strides", lambda a: any(s < 0 for s in a.strides)),
-        ("transposed", lambda a: a.base is not None and a.base.ndim == a.ndim and a.base.shape != a.shape),
+        ("transposed", lambda a: abs(a.strides[0]) < abs(a.strides[1])),
         ("stepped", lambda a: a.base is not None and a.base.size > a.size),
         ("contiguous", lambda a: a.flags.c_contiguous),
     ],
 )
 def test_layout_kinds_are_all_produced(kind: str, condition) -> None:
     strategy = maybe_non_contiguous((3, 4)) if kind == "contiguous" else non_contiguous((3, 4))
-    find(strategy, condition, settings=settings(max_examples=500, database=None))
+    find(strategy, condition, settings=settings(max_examples=500, database=None, derandomize=True))
 
 
 # -- broadcasting, dims, indices ------------------------------------------------------------------
@@ -121,11 +121,7 @@ def test_dims_are_valid_and_unique(case: tuple) -> None:
     np.sum(np.zeros((2,) * ndim), axis=dim)  # numpy accepts it
 
 
-@given(
-    st.integers(1, 3).flatmap(
-        lambda nd: st.tuples(st.just(nd), dims(nd, allow_none=False, allow_tuple=False))
-    )
-)
+@given(st.integers(1, 3).flatmap(lambda nd: st.tuples(st.just(nd), dims(nd, allow_none=False, allow_tuple=False))))
 def test_dims_without_none_or_tuple(case: tuple) -> None:
     ndim, dim = case
     assert isinstance(dim, int) and -ndim <= dim < ndim
@@ -156,10 +152,7 @@ def _flat(index) -> tuple:
         (
             "integer array with repeats and negatives",
             lambda i: any(
-                isinstance(e, np.ndarray)
-                and e.dtype.kind == "i"
-                and (e < 0).any()
-                and len(np.unique(e)) < e.size
+                isinstance(e, np.ndarray) and e.dtype.kind == "i" and (e < 0).any() and len(np.unique(e)) < e.size
                 for e in _flat(i)
             ),
         ),
@@ -167,7 +160,7 @@ def _flat(index) -> tuple:
     ],
 )
 def test_index_kinds_are_all_produced(kind: str, condition) -> None:
-    find(index_expressions((4, 3, 2)), condition, settings=settings(max_examples=2000, database=None))
+    find(index_expressions((4, 3, 2)), condition, settings=settings(max_examples=2000, database=None, derandomize=True))
 
 
 # -- tensors and assert_gradcheck --------------------------------------------------------------------

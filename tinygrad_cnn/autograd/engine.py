@@ -86,10 +86,20 @@ def _add(buffers: dict, node: Any, nr: int, g: Any) -> None:
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
+    """Call each hook on the gradient; a hook may return a replacement of the same shape and dtype."""
+    from tinygrad_cnn.tensor import Tensor
+
     for hook in hooks:
         new = hook(g)
-        if new is not None:
-            g = new
+        if new is None:
+            continue
+        if not isinstance(new, Tensor) or new.shape != g.shape or new.dtype != g.dtype:
+            got = f"shape {new.shape}, dtype {new.dtype}" if isinstance(new, Tensor) else type(new).__name__
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} returned {got}; expected a Tensor of shape {g.shape} "
+                f"and dtype {g.dtype} (a hook may not change the size or type of the gradient)"
+            )
+        g = new
     return g
 
 

@@ -29,17 +29,13 @@ import numpy as np
 from tinygrad_cnn.autograd.engine import grad as autograd_grad
 from tinygrad_cnn.autograd.grad_mode import enable_grad, no_grad
 
+# ``Tensor`` is imported inside the functions: tinygrad_cnn.tensor imports this package.
+
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(RuntimeError):
     """Raised by ``gradcheck`` / ``gradgradcheck`` when analytic and numerical gradients disagree."""
-
-
-def _tensor_cls() -> type:
-    from tinygrad_cnn.tensor import Tensor
-
-    return Tensor
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -51,12 +47,15 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _is_float_tensor(x: Any) -> bool:
-    return isinstance(x, _tensor_cls()) and np.dtype(x.dtype).kind == "f"
+    from tinygrad_cnn.tensor import Tensor
+
+    return isinstance(x, Tensor) and np.dtype(x.dtype).kind == "f"
 
 
 def _prepare_inputs(inputs: Any) -> tuple:
     """float64 leaves in place of the floating Tensors of ``inputs`` (no copy when already float64)."""
-    Tensor = _tensor_cls()
+    from tinygrad_cnn.tensor import Tensor
+
     prepared = []
     for i, x in enumerate(_as_tuple(inputs)):
         if isinstance(x, Tensor):
@@ -99,7 +98,9 @@ def _copy_keeping_layout(a: np.ndarray) -> np.ndarray:
 
 
 def _outputs_tuple(out: Any) -> tuple:
-    if isinstance(out, _tensor_cls()):
+    from tinygrad_cnn.tensor import Tensor
+
+    if isinstance(out, Tensor):
         return (out,)
     if isinstance(out, (tuple, list)):
         return tuple(out)
@@ -113,12 +114,11 @@ def _fmt(x: float) -> str:
 class _Checker:
     """State of one ``gradcheck`` call: the prepared inputs, the reference outputs, the random vectors."""
 
-    def __init__(
-        self, fn: Callable[..., Any], inputs: Any, eps: float, atol: float, rtol: float, seed: int
-    ) -> None:
+    def __init__(self, fn: Callable[..., Any], inputs: Any, eps: float, atol: float, rtol: float, seed: int) -> None:
+        from tinygrad_cnn.tensor import Tensor
+
         self.fn, self.eps, self.atol, self.rtol, self.seed = fn, eps, atol, rtol, seed
         self.inputs = _prepare_inputs(inputs)
-        Tensor = _tensor_cls()
         self.diff = [p for p, x in enumerate(self.inputs) if isinstance(x, Tensor) and x.requires_grad]
         if not self.diff:
             raise ValueError("gradcheck expects at least one input Tensor to require grad")
@@ -146,7 +146,8 @@ class _Checker:
 
     def evaluate(self, p: int, data: np.ndarray) -> list[np.ndarray]:
         """Float outputs of ``fn`` (float64 copies) with input ``p`` replaced by ``data``, under no_grad."""
-        Tensor = _tensor_cls()
+        from tinygrad_cnn.tensor import Tensor
+
         args = list(self.inputs)
         args[p] = Tensor(data, requires_grad=self.inputs[p].requires_grad)
         with no_grad():
@@ -155,15 +156,14 @@ class _Checker:
         for k in self.out_idx:
             o = outs[k] if k < len(outs) else None
             if not isinstance(o, Tensor) or o.shape != self.outputs[k].shape:
-                raise GradcheckError(
-                    f"gradcheck: output {k} changed type or shape when input {p} was perturbed"
-                )
+                raise GradcheckError(f"gradcheck: output {k} changed type or shape when input {p} was perturbed")
             result.append(np.array(o.data, dtype=np.float64, copy=True))
         return result
 
     def backward(self, k: int, grad_output: np.ndarray, what: str) -> list[np.ndarray]:
         """Analytic gradients of output ``k`` weighted by ``grad_output``, one array per input in ``diff``."""
-        Tensor = _tensor_cls()
+        from tinygrad_cnn.tensor import Tensor
+
         out = self.outputs[k]
         if not out.requires_grad:  # does not depend on any input: the Jacobian is zero
             return [np.zeros(self.inputs[p].shape) for p in self.diff]
@@ -181,9 +181,7 @@ class _Checker:
                 f"computing {what}: {type(exc).__name__}: {exc}"
             ) from exc
         if len(grads) != len(self.diff):
-            raise GradcheckError(
-                f"gradcheck: autograd returned {len(grads)} gradients for {len(self.diff)} inputs"
-            )
+            raise GradcheckError(f"gradcheck: autograd returned {len(grads)} gradients for {len(self.diff)} inputs")
         result = []
         for p, g in zip(self.diff, grads, strict=True):
             x = self.inputs[p]
@@ -378,7 +376,8 @@ def gradgradcheck(
     ``grad_outputs`` (one per floating output that requires grad) defaults to random, non-uniform
     float64 Tensors with ``requires_grad=True``. The other arguments are as for ``gradcheck``.
     """
-    Tensor = _tensor_cls()
+    from tinygrad_cnn.tensor import Tensor
+
     seed = _resolve_seed(seed)
     rng = np.random.default_rng(seed)
     prepared = _prepare_inputs(inputs)
@@ -390,8 +389,7 @@ def gradgradcheck(
         grad_outs = tuple(Tensor(rng.standard_normal(o.shape), requires_grad=True) for o in diff_outputs)
     else:
         grad_outs = tuple(
-            g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=np.float64))
-            for g in _as_tuple(grad_outputs)
+            g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=np.float64)) for g in _as_tuple(grad_outputs)
         )
     if len(grad_outs) != len(diff_outputs):
         raise ValueError(
@@ -409,9 +407,7 @@ def gradgradcheck(
                 grads = autograd_grad(tuple(outs), diff_xs, tuple(gs), create_graph=True, allow_unused=True)
             else:
                 grads = (None,) * len(diff_xs)
-        return tuple(
-            Tensor(np.zeros(x.shape)) if g is None else g for x, g in zip(diff_xs, grads, strict=True)
-        )
+        return tuple(Tensor(np.zeros(x.shape)) if g is None else g for x, g in zip(diff_xs, grads, strict=True))
 
     try:
         return gradcheck(

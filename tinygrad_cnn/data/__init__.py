@@ -32,9 +32,7 @@ def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def mnist5k_split(
-    val_fraction: float = 0.1, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def mnist5k_split(val_fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split the bundled digits into a training and a validation set, stratified by class.
 
     From each class, ``round(val_fraction * class_size)`` images, drawn at random with

@@ -33,8 +33,7 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     from tinygrad_cnn.tensor import Tensor
 
     return tuple(
-        Tensor(x, requires_grad=True) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x
-        for x in inputs
+        Tensor(x, requires_grad=True) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x for x in inputs
     )
 
 

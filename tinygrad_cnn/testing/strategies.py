@@ -24,9 +24,7 @@ try:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "tinygrad_cnn.testing.strategies needs hypothesis: pip install 'tinygrad-cnn[test]'"
-    ) from exc
+    raise ImportError("tinygrad_cnn.testing.strategies needs hypothesis: pip install 'tinygrad-cnn[test]'") from exc
 
 from tinygrad_cnn.testing import assert_gradcheck, assert_gradgradcheck
 
@@ -48,9 +46,7 @@ Shape = tuple[int, ...]
 ShapeArg = Shape | st.SearchStrategy[Shape] | None
 
 
-def shapes(
-    min_dims: int = 0, max_dims: int = 4, min_side: int = 1, max_side: int = 5
-) -> st.SearchStrategy[Shape]:
+def shapes(min_dims: int = 0, max_dims: int = 4, min_side: int = 1, max_side: int = 5) -> st.SearchStrategy[Shape]:
     """Array shapes with ``min_dims..max_dims`` dimensions of ``min_side..max_side`` each."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
@@ -70,9 +66,7 @@ def elements(
         raise ValueError(f"elements: unsupported dtype {dtype}")
 
     def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-        return st.floats(
-            lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=8 * dtype.itemsize
-        )
+        return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=8 * dtype.itemsize)
 
     if min_magnitude <= 0:
         return floats(min_value, max_value)
@@ -113,12 +107,14 @@ def arrays(
 
 
 @st.composite
-def _non_contiguous(draw: st.DrawFn, shape: ShapeArg, dtype: Any, element_kw: dict[str, Any]) -> np.ndarray:
+def _non_contiguous(
+    draw: st.DrawFn, shape: ShapeArg, dtype: Any, min_value: float, max_value: float, min_magnitude: float
+) -> np.ndarray:
     shape = draw(_shape_strategy(shape))
     ndim = len(shape)
     big = [a for a, n in enumerate(shape) if n > 1]  # axes along which the layout is visible
     if not big or 0 in shape:
-        return draw(arrays(shape, dtype, **element_kw))
+        return draw(arrays(shape, dtype, min_value, max_value, min_magnitude=min_magnitude))
     kinds = ["step", "flip"] + (["transpose"] if len(big) >= 2 else [])
     chosen = draw(st.sets(st.sampled_from(kinds), min_size=1))
 
@@ -136,11 +132,10 @@ def _non_contiguous(draw: st.DrawFn, shape: ShapeArg, dtype: Any, element_kw: di
 
     # Build a larger C-contiguous array, then view it: transpose, slice with steps, reverse.
     full = [n * steps[a][1] if a in steps else n for a, n in enumerate(shape)]
-    base = draw(arrays(tuple(full[a] for a in perm), dtype, **element_kw))
+    base_shape = tuple(full[a] for a in perm)
+    base = draw(arrays(base_shape, dtype, min_value, max_value, min_magnitude=min_magnitude))
     view = base.transpose(np.argsort(perm))
-    view = view[
-        tuple(slice(steps[a][0], None, steps[a][1]) if a in steps else slice(None) for a in range(ndim))
-    ]
+    view = view[tuple(slice(steps[a][0], None, steps[a][1]) if a in steps else slice(None) for a in range(ndim))]
     view = view[tuple(slice(None, None, -1) if a in flips else slice(None) for a in range(ndim))]
     assert view.shape == shape
     return view
@@ -155,8 +150,7 @@ def non_contiguous(
     min_magnitude: float = 0.0,
 ) -> st.SearchStrategy[np.ndarray]:
     """Non-C-contiguous views of ``shape`` (transposed, stepped and/or reversed); plain if size <= 1."""
-    kw = {"min_value": min_value, "max_value": max_value, "min_magnitude": min_magnitude}
-    return _non_contiguous(shape, dtype, kw)
+    return _non_contiguous(shape, dtype, min_value, max_value, min_magnitude)
 
 
 def maybe_non_contiguous(
@@ -168,11 +162,14 @@ def maybe_non_contiguous(
     min_magnitude: float = 0.0,
 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays of ``shape`` that are either C-contiguous or non-contiguous views."""
-    kw = {"min_value": min_value, "max_value": max_value, "min_magnitude": min_magnitude}
-    shape_st = _shape_strategy(shape)
-    return shape_st.flatmap(
-        lambda s: st.one_of(arrays(s, dtype, **kw), non_contiguous(s, dtype, **kw))  # type: ignore[arg-type]
-    )
+
+    def either(s: Shape) -> st.SearchStrategy[np.ndarray]:
+        return st.one_of(
+            arrays(s, dtype, min_value, max_value, min_magnitude=min_magnitude),
+            non_contiguous(s, dtype, min_value, max_value, min_magnitude=min_magnitude),
+        )
+
+    return _shape_strategy(shape).flatmap(either)
 
 
 def broadcastable_shapes(
@@ -209,8 +206,7 @@ def _integer_array_index(draw: st.DrawFn, shape: Shape) -> Any:
     k = draw(st.integers(1, min(2, len(shape))))
     index_shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4))
     arrays_ = tuple(
-        draw(hnp.arrays(np.intp, index_shape, elements=st.integers(-shape[a], shape[a] - 1)))
-        for a in range(k)
+        draw(hnp.arrays(np.intp, index_shape, elements=st.integers(-shape[a], shape[a] - 1))) for a in range(k)
     )
     if k == 1 and draw(st.booleans()):
         return arrays_[0]
@@ -246,13 +242,13 @@ def tensors(
     min_magnitude: float = 0.0,
 ) -> st.SearchStrategy[Any]:
     """``Tensor``s wrapping (without copy) arrays; ``contiguous`` True/False/None = yes/no/either."""
-    kw = {"min_value": min_value, "max_value": max_value, "min_magnitude": min_magnitude}
     if contiguous is None:
-        data = maybe_non_contiguous(shape, dtype, **kw)
+        make = maybe_non_contiguous
     elif contiguous:
-        data = arrays(shape, dtype, **kw)
+        make = arrays
     else:
-        data = non_contiguous(shape, dtype, **kw)
+        make = non_contiguous
+    data = make(shape, dtype, min_value, max_value, min_magnitude=min_magnitude)
     return data.map(_to_tensor(requires_grad))
 
 

@@ -1,0 +1,266 @@
+"""Layers that connect inputs to outputs through weights: linear, conv1d, conv2d, conv_transpose2d.
+
+Three Functions carry all convolutions, each the adjoint of another, so that every backward is again a
+convolution (double backward for free):
+- ``Conv2d``: y = conv(x, w) (+ bias), GEMM over im2col;
+- ``ConvTranspose2d``: the adjoint of conv in its input; it is conv2d's input gradient and
+  conv_transpose2d's forward (GEMM then col2im);
+- ``Conv2dWeightGrad``: conv2d's gradient in its weight, from the input and the output gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn import kernels
+from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.kernels import Window
+from tinygrad_cnn.tensor import Tensor
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int) -> np.ndarray:
+        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups)
+        if b is not None:
+            out += b.data.reshape(1, -1, 1, 1)
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, w, cols = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = ConvTranspose2d.apply(grad, w, None, ctx.win, ctx.groups, x.shape) if need_x else None
+        cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
+        gw = Conv2dWeightGrad.apply(x, grad, ctx.win, ctx.groups, w.shape, cols) if need_w else None
+        gb = grad.sum((0, 2, 3)) if need_b else None
+        return gx, gw, gb, None, None
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of ``Conv2d`` in its input: maps (N, O, Ho, Wo) back to ``shape`` (N, C, H, W)."""
+
+    @staticmethod
+    def forward(ctx: Any, u: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int,
+                shape: tuple[int, ...]) -> np.ndarray:  # fmt: skip
+        out = kernels.conv2d_input_grad(u.data, w.data, win, groups, shape)
+        if b is not None:
+            out += b.data.reshape(1, -1, 1, 1)
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(u, w)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        u, w = ctx.saved_tensors
+        need_u, need_w, need_b = ctx.needs_input_grad[:3]
+        gu = Conv2d.apply(grad, w, None, ctx.win, ctx.groups) if need_u else None
+        gw = Conv2dWeightGrad.apply(grad, u, ctx.win, ctx.groups, w.shape, None) if need_w else None
+        gb = grad.sum((0, 2, 3)) if need_b else None
+        return gu, gw, gb, None, None, None
+
+
+class Conv2dWeightGrad(Function):
+    """dL/dw of ``conv(x, w)`` given x and the output gradient ``gy``; bilinear in (x, gy)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, gy: Tensor, win: Window, groups: int, w_shape: tuple[int, ...],
+                cols: np.ndarray | None) -> np.ndarray:  # fmt: skip
+        if cols is None:
+            cols = kernels.im2col(x.data, win, *gy.shape[2:])
+        ctx.win, ctx.groups = win, groups
+        ctx.save_for_backward(x, gy)
+        return kernels.conv2d_weight_grad(cols, gy.data, groups, w_shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, gy = ctx.saved_tensors
+        need_x, need_gy = ctx.needs_input_grad[:2]
+        gx = ConvTranspose2d.apply(gy, grad, None, ctx.win, ctx.groups, x.shape) if need_x else None
+        ggy = Conv2d.apply(x, grad, None, ctx.win, ctx.groups) if need_gy else None
+        return gx, ggy, None, None, None, None
+
+
+# -- argument checking -------------------------------------------------------------------------------------------
+def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints, each >= ``minimum``."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items):
+        raise TypeError(f"{op}(): {name}: expected an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ValueError(f"{op}(): {name}: expected values >= {minimum}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _float_tensor(t: Any, name: str, op: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): {name}: expected a Tensor, got {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}(): {name}: expected a floating point tensor, got dtype {t.dtype}")
+    return t
+
+
+def _same_dtype(x: Tensor, w: Tensor, b: Tensor | None, op: str) -> None:
+    for name, t in (("weight", w), ("bias", b)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{op}(): input is {x.dtype} but {name} is {t.dtype}; convert one with .to(dtype)")
+
+
+def _check_groups(groups: Any, op: str) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}(): groups: expected a positive int, got {groups!r}")
+    return int(groups)
+
+
+def _check_bias(b: Any, channels: int, op: str) -> Tensor | None:
+    if b is None:
+        return None
+    b = _float_tensor(b, "bias", op)
+    if b.shape != (channels,):
+        raise ValueError(f"{op}(): bias: expected shape ({channels},), got {b.shape}")
+    return b
+
+
+def _batched(x: Tensor, op: str, spatial: int) -> tuple[Tensor, bool]:
+    """Accept unbatched input (one dim fewer) as PyTorch does; returns the batched tensor and a flag."""
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != spatial + 2:
+        raise ValueError(
+            f"{op}(): input: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) tensor, "
+            f"got {x.ndim}-D with shape {x.shape}"
+        )
+    return x, False
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """2-D cross-correlation: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kH, kW), bias (O,).
+
+    ``padding`` is an int, a pair, ``"valid"`` (0) or ``"same"`` (stride 1 only; an odd total pads one more
+    at the bottom/right, as PyTorch). Output (N, O, Ho, Wo) with Ho = floor((H + 2p - d(k-1) - 1) / s) + 1;
+    input rows and columns that no window reaches get a zero gradient.
+    """
+    op = "conv2d"
+    x, unbatched = _batched(_float_tensor(input, "input", op), op, 2)
+    w = _float_tensor(weight, "weight", op)
+    if w.ndim != 4:
+        raise ValueError(f"{op}(): weight: expected a 4-D tensor (out_channels, in_channels/groups, kH, kW), "
+                         f"got shape {w.shape}")  # fmt: skip
+    groups = _check_groups(groups, op)
+    b = _check_bias(bias, w.shape[0], op)
+    _same_dtype(x, w, b, op)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    if c != cg * groups:
+        raise ValueError(f"{op}(): input has {c} channels but weight expects {cg * groups} "
+                         f"(weight.shape[1] * groups = {cg} * {groups})")  # fmt: skip
+    if o % groups:
+        raise ValueError(f"{op}(): groups: out_channels {o} (weight.shape[0]) is not divisible by groups {groups}")
+    if min(kh, kw) < 1:
+        raise ValueError(f"{op}(): weight: kernel size must be at least 1, got {(kh, kw)}")
+    sh, sw = _pair(stride, "stride", op, 1)
+    dh, dw = _pair(dilation, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            if (sh, sw) != (1, 1):
+                raise ValueError(f"{op}(): padding='same' is not supported for strided convolutions, got stride "
+                                 f"{stride!r}")  # fmt: skip
+            th, tw = dh * (kh - 1), dw * (kw - 1)
+            if th % 2 or tw % 2:  # asymmetric: pad explicitly, the extra row/column at the bottom/right
+                from tinygrad_cnn.functions.array import pad
+
+                x = pad(x, (tw // 2, tw - tw // 2, th // 2, th - th // 2))
+                padding = 0
+            else:
+                padding = (th // 2, tw // 2)
+        else:
+            raise ValueError(f"{op}(): padding: expected an int, a pair, 'valid' or 'same', got {padding!r}")
+    ph, pw = _pair(padding, "padding", op, 0)
+    h, wd = x.shape[2:]
+    if dh * (kh - 1) + 1 > h + 2 * ph or dw * (kw - 1) + 1 > wd + 2 * pw:
+        raise ValueError(
+            f"{op}(): kernel size {(kh, kw)} (dilated: {(dh * (kh - 1) + 1, dw * (kw - 1) + 1)}) is larger than "
+            f"the padded input {(h + 2 * ph, wd + 2 * pw)}"
+        )
+    out = Conv2d.apply(x, w, b, Window(kh, kw, sh, sw, ph, pw, dh, dw), groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
+           dilation: Any = 1, groups: int = 1) -> Tensor:  # fmt: skip
+    """1-D cross-correlation: input (N, C, L) or (C, L), weight (O, C/groups, k); conv2d on a height of 1."""
+    op = "conv1d"
+    x, unbatched = _batched(_float_tensor(input, "input", op), op, 1)
+    w = _float_tensor(weight, "weight", op)
+    if w.ndim != 3:
+        raise ValueError(f"{op}(): weight: expected a 3-D tensor (out_channels, in_channels/groups, k), "
+                         f"got shape {w.shape}")  # fmt: skip
+
+    def one(v: Any, name: str) -> Any:
+        if isinstance(v, str):
+            return v
+        items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+        if len(items) != 1:
+            raise TypeError(f"{op}(): {name}: expected an int or a 1-tuple, got {v!r}")
+        return (1 if name in ("stride", "dilation") else 0, items[0])
+
+    out = conv2d(x.unsqueeze(2), w.unsqueeze(2), bias, one(stride, "stride"), one(padding, "padding"),
+                 one(dilation, "dilation"), groups).squeeze(2)  # fmt: skip
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # fmt: skip
+    """Transposed convolution (the gradient of conv2d in its input): input (N, C_in, H, W), weight
+    (C_in, C_out/groups, kH, kW). Output size: (H - 1) * s - 2p + d(k - 1) + output_padding + 1."""
+    op = "conv_transpose2d"
+    x, unbatched = _batched(_float_tensor(input, "input", op), op, 2)
+    w = _float_tensor(weight, "weight", op)
+    if w.ndim != 4:
+        raise ValueError(f"{op}(): weight: expected a 4-D tensor (in_channels, out_channels/groups, kH, kW), "
+                         f"got shape {w.shape}")  # fmt: skip
+    groups = _check_groups(groups, op)
+    n, c, h, wd = x.shape
+    cin, cog, kh, kw = w.shape
+    if c != cin:
+        raise ValueError(f"{op}(): input has {c} channels but weight expects {cin} (weight.shape[0])")
+    if cin % groups:
+        raise ValueError(f"{op}(): groups: in_channels {cin} is not divisible by groups {groups}")
+    b = _check_bias(bias, cog * groups, op)
+    _same_dtype(x, w, b, op)
+    sh, sw = _pair(stride, "stride", op, 1)
+    dh, dw = _pair(dilation, "dilation", op, 1)
+    ph, pw = _pair(padding, "padding", op, 0)
+    oph, opw = _pair(output_padding, "output_padding", op, 0)
+    if oph >= max(sh, dh) or opw >= max(sw, dw):
+        raise ValueError(f"{op}(): output_padding {(oph, opw)} must be smaller than either stride {(sh, sw)} "
+                         f"or dilation {(dh, dw)}")  # fmt: skip
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}(): the output size {(ho, wo)} is too small: padding {(ph, pw)} is too large")
+    out = ConvTranspose2d.apply(x, w, b, Window(kh, kw, sh, sw, ph, pw, dh, dw), groups, (n, cog * groups, ho, wo))
+    return out.squeeze(0) if unbatched else out
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features), bias (out,)."""
+    op = "linear"
+    x = _float_tensor(input, "input", op)
+    w = _float_tensor(weight, "weight", op)
+    if w.ndim != 2:
+        raise ValueError(f"{op}(): weight: expected a 2-D tensor (out_features, in_features), got shape {w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"{op}(): input's last dim must equal in_features = {w.shape[1]} (weight.shape[1]), "
+                         f"got input shape {x.shape}")  # fmt: skip
+    b = _check_bias(bias, w.shape[0], op)
+    _same_dtype(x, w, b, op)
+    out = x @ w.T
+    return out + b if b is not None else out
