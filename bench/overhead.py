@@ -16,14 +16,10 @@ Run: ``python bench/overhead.py [--ops 1000] [--repeats 7]``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _harness import median_seconds, print_environment
 
 import tinygrad_cnn as tc
 
@@ -62,16 +58,6 @@ def chain_numpy(x: np.ndarray, n_ops: int) -> np.ndarray:
     return y
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def bench_numpy(n_ops: int, repeats: int) -> float:
     x = np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
     return median_seconds(lambda: chain_numpy(x, n_ops), repeats)
@@ -107,21 +93,6 @@ def bench_torch(torch: Any, n_ops: int, repeats: int) -> tuple[float, float]:
         return x.grad
 
     return median_seconds(fwd, repeats), median_seconds(fwd_bwd, repeats)
-
-
-def print_environment() -> None:
-    print(f"python {platform.python_version()} on {platform.machine()} ({platform.system()})")
-    print(f"numpy {np.__version__}")
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        print("threadpoolctl not installed (pip install threadpoolctl, or the 'bench' extra) - no BLAS info")
-    else:
-        for lib in threadpool_info():
-            keys = ("user_api", "internal_api", "version", "num_threads", "architecture")
-            print("  " + ", ".join(f"{k}={lib.get(k)}" for k in keys) + f", filepath={lib.get('filepath')}")
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        print(f"{var}={os.environ.get(var, '(unset)')}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,12 @@ Covers add, sub, mul, div, pow (tensor**tensor, tensor**scalar, scalar**tensor),
 log1p, sqrt, rsqrt, sin, cos, maximum, minimum, clamp and where: broadcasting, non-contiguous inputs,
 float32 in -> float32 out (gradients too), PyTorch's conventions at kinks and ties, PyTorch's dtype
 promotion, and the errors for bad input.
+
+Hypothesis spends most of its time generating inputs, so each property test draws one input and checks
+everything about it: the float64 forward against numpy, the float32 forward and gradient dtypes, the full
+Jacobian against central differences (``gradcheck`` draws a random, non-uniform upstream gradient) and,
+for smooth ops, the double backward (``gradgradcheck``, full on a corner of the input, fast mode on all
+of it). Large inputs are checked in fast mode by one test per family that loops over the ops.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tc
-from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
+from tinygrad_cnn import GradcheckError, Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import (
     arrays,
     broadcastable_shapes,
@@ -27,18 +33,25 @@ from tinygrad_cnn.testing.strategies import (
     shapes,
 )
 
-# Full Jacobians on small shapes, fast mode (random directions) on larger ones, tiny shapes for gradgrad.
-SMALL = shapes(min_dims=0, max_dims=3, max_side=4)
-LARGE = shapes(min_dims=2, max_dims=4, min_side=3, max_side=8)
-# 0-d inputs are left out of the double-backward property tests: several ops get them wrong, which
-# test_double_backward_on_zero_dim_tensor pins separately (a core bug).
-TINY = shapes(min_dims=1, max_dims=2, max_side=3)
+SMALL = shapes(min_dims=0, max_dims=3, max_side=4)  # full Jacobians
+LARGE = shapes(min_dims=2, max_dims=4, min_side=3, max_side=8)  # fast mode
 SEEDS = st.integers(0, 2**32 - 1)
+# Central differences in float64 (eps 1e-6) are accurate to ~1e-9 on these small, well-scaled inputs:
+# tolerances 100x tighter than gradcheck's defaults, so that a gradient off by 0.1% fails. The fast-mode
+# checks on large inputs sum thousands of rounding errors and keep gradcheck's defaults.
+TOL = {"atol": 1e-7, "rtol": 1e-5}
+
+ZERO_DIM_DOUBLE_BACKWARD_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="core bug: on a 0-d input numpy returns a scalar, so Function.apply wraps a new array and an "
+    "output saved with save_for_backward is kept as a constant: the first derivative does not require "
+    "grad under create_graph and the double backward is wrong",
+)
 
 
 def upstream(shape: tuple[int, ...], dtype: type, seed: int = 0) -> Tensor:
     """A random, non-uniform upstream gradient."""
-    return Tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype))
+    return Tensor(np.asarray(np.random.default_rng(seed).standard_normal(shape), dtype=dtype))
 
 
 def grads_of(fn: Callable[..., Tensor], *arrays_: np.ndarray, seed: int = 0) -> tuple[Tensor, list[Tensor]]:
@@ -49,6 +62,42 @@ def grads_of(fn: Callable[..., Tensor], *arrays_: np.ndarray, seed: int = 0) -> 
     return out, [t.grad for t in leaves]
 
 
+def corner(a: np.ndarray) -> np.ndarray:
+    """At most 2 elements along each axis (a view: the layout is kept; broadcasting is preserved)."""
+    return a[tuple(slice(0, 2) for _ in range(a.ndim))]
+
+
+def leaves(*arrays_: np.ndarray, requires_grad: tuple[bool, ...] | None = None) -> tuple[Tensor, ...]:
+    flags = requires_grad or (True,) * len(arrays_)
+    return tuple(Tensor(a, requires_grad=r) for a, r in zip(arrays_, flags, strict=True))
+
+
+def check_derivatives(fn: Callable[..., Tensor], arrays_: tuple[np.ndarray, ...], seed: int, *, smooth: bool,
+                      requires_grad: tuple[bool, ...] | None = None) -> None:  # fmt: skip
+    """Full-Jacobian gradcheck; for smooth ops also gradgradcheck (full on a corner, fast on everything).
+
+    A 0-d result is left out of the double backward here: several ops get it wrong, which
+    test_double_backward_on_zero_dim_input pins separately.
+    """
+    assert gradcheck(fn, leaves(*arrays_, requires_grad=requires_grad), seed=seed, **TOL)
+    if smooth and any(a.ndim for a in arrays_):
+        corners = tuple(corner(a) for a in arrays_)
+        assert gradgradcheck(fn, leaves(*corners, requires_grad=requires_grad), seed=seed, **TOL)
+        if any(c.shape != a.shape for c, a in zip(corners, arrays_)):  # else the corner was everything
+            assert gradgradcheck(fn, leaves(*arrays_, requires_grad=requires_grad), seed=seed, fast_mode=True, **TOL)
+
+
+def fast_checks(name: str, fn: Callable[..., Tensor], arrays_: tuple[np.ndarray, ...], seed: int,
+                smooth: bool) -> None:  # fmt: skip
+    """Fast-mode gradcheck (and gradgradcheck for smooth ops), naming the op on failure."""
+    try:
+        gradcheck(fn, leaves(*arrays_), seed=seed, fast_mode=True)
+        if smooth:
+            gradgradcheck(fn, leaves(*arrays_), seed=seed, fast_mode=True)
+    except GradcheckError as e:
+        raise AssertionError(f"{name}: {e}") from e
+
+
 # -- unary ops -----------------------------------------------------------------------------------
 
 
@@ -57,20 +106,18 @@ class Unary:
     name: str
     fn: Callable[[Tensor], Tensor]
     ref: Callable[[np.ndarray], np.ndarray]
-    lo: float = -3.0
+    lo: float = -3.0  # bounds are powers of two, exact in float32 as well
     hi: float = 3.0
     min_magnitude: float = 0.0  # keeps abs away from its kink at 0
+    smooth: bool = True
 
     def __str__(self) -> str:
         return self.name
 
 
-# Bounds are powers of two so that they are exact in float32 as well.
 UNARY = [
     Unary("neg", lambda t: -t, np.negative),
-    Unary("neg_method", lambda t: t.neg(), np.negative),
     Unary("abs", lambda t: t.abs(), np.abs, min_magnitude=2.0**-6),
-    Unary("abs_builtin", abs, np.abs, min_magnitude=2.0**-6),
     Unary("exp", tc.exp, np.exp),
     Unary("log", tc.log, np.log, lo=0.125),
     Unary("log1p", tc.log1p, np.log1p, lo=-0.875),
@@ -78,63 +125,76 @@ UNARY = [
     Unary("rsqrt", tc.rsqrt, lambda a: 1.0 / np.sqrt(a), lo=0.125),
     Unary("sin", tc.sin, np.sin),
     Unary("cos", tc.cos, np.cos),
-    Unary("exp_method", lambda t: t.exp(), np.exp),
-    Unary("log_method", lambda t: t.log(), np.log, lo=0.125),
-    Unary("sqrt_method", lambda t: t.sqrt(), np.sqrt, lo=0.125),
-    Unary("rsqrt_method", lambda t: t.rsqrt(), lambda a: 1.0 / np.sqrt(a), lo=0.125),
-    Unary("square", lambda t: t.square(), np.square),
 ]
-# Smooth on their domain: the double backward must be right as well.
-SMOOTH_UNARY = [op for op in UNARY if op.name in {"neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos"}]
-
-
-def unary_input(op: Unary, shape: st.SearchStrategy, dtype: type = np.float64) -> st.SearchStrategy:
-    return maybe_non_contiguous(shape, dtype, op.lo, op.hi, min_magnitude=op.min_magnitude)
 
 
 @pytest.mark.parametrize("op", UNARY, ids=str)
 @given(data=st.data())
-def test_unary_forward_matches_numpy_in_float64(op: Unary, data: st.DataObject) -> None:
-    x = data.draw(unary_input(op, SMALL), label="x")
+def test_unary_op_matches_numpy_and_numeric_derivatives(op: Unary, data: st.DataObject) -> None:
+    x = data.draw(maybe_non_contiguous(SMALL, np.float64, op.lo, op.hi, min_magnitude=op.min_magnitude), label="x")
+    # forward, float64
     out = op.fn(Tensor(x))
-    assert out.dtype == np.float64
-    assert out.shape == x.shape
+    assert out.dtype == np.float64 and out.shape == x.shape
     np.testing.assert_allclose(out.data, op.ref(x), rtol=1e-12, atol=1e-14)
+    # float32 in -> float32 out, and a float32 gradient close to the float64 one
+    x32 = x.astype(np.float32)
+    out32, (g32,) = grads_of(op.fn, x32, seed=1)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, op.ref(x32.astype(np.float64)), rtol=1e-5, atol=1e-6)
+    assert g32.dtype == np.float32 and g32.shape == x.shape
+    _, (g64,) = grads_of(op.fn, x32.astype(np.float64), seed=1)
+    np.testing.assert_allclose(g32.data, g64.data, rtol=1e-4, atol=1e-5)
+    # derivatives against central differences
+    check_derivatives(op.fn, (x,), data.draw(SEEDS, label="seed"), smooth=op.smooth)
 
 
-@pytest.mark.parametrize("op", UNARY, ids=str)
-@given(data=st.data())
-def test_unary_float32_gives_float32_output_and_gradient(op: Unary, data: st.DataObject) -> None:
-    x = data.draw(unary_input(op, SMALL, np.float32), label="x")
-    out, (g,) = grads_of(op.fn, x, seed=1)
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, op.ref(x.astype(np.float64)), rtol=1e-5, atol=1e-6)
-    assert g.dtype == np.float32 and g.shape == x.shape
-    _, (g64,) = grads_of(op.fn, x.astype(np.float64), seed=1)
-    np.testing.assert_allclose(g.data, g64.data, rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.parametrize("op", UNARY, ids=str)
-@given(data=st.data())
-def test_unary_gradient_matches_numeric_jacobian(op: Unary, data: st.DataObject) -> None:
-    x = data.draw(unary_input(op, SMALL), label="x")
-    assert gradcheck(op.fn, (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", UNARY, ids=str)
-@given(data=st.data())
-def test_unary_gradient_matches_numeric_in_fast_mode_on_large_non_contiguous_inputs(
-    op: Unary, data: st.DataObject
+@given(x01=non_contiguous(LARGE, np.float64, 0.0, 1.0), seed=SEEDS)
+def test_unary_ops_gradients_match_numeric_in_fast_mode_on_large_non_contiguous_inputs(
+    x01: np.ndarray, seed: int
 ) -> None:
-    x = data.draw(non_contiguous(LARGE, np.float64, op.lo, op.hi, min_magnitude=op.min_magnitude), label="x")
-    assert gradcheck(op.fn, (Tensor(x, requires_grad=True),), fast_mode=True, seed=data.draw(SEEDS, label="seed"))
+    values = x01.copy()
+    for op in UNARY:
+        x01[...] = op.lo + values * (op.hi - op.lo)  # in place: the non-contiguous layout is kept
+        x01[np.abs(x01) < op.min_magnitude] = op.min_magnitude
+        fast_checks(op.name, op.fn, (x01,), seed, op.smooth)
 
 
-@pytest.mark.parametrize("op", SMOOTH_UNARY, ids=str)
-@given(data=st.data())
-def test_unary_double_backward_matches_numeric(op: Unary, data: st.DataObject) -> None:
-    x = data.draw(unary_input(op, TINY), label="x")
-    assert gradgradcheck(op.fn, (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"))
+ALIASES = [
+    ("neg", lambda t: t.neg(), lambda t: -t),
+    ("neg_fn", tc.neg, lambda t: -t),
+    ("abs_builtin", abs, lambda t: t.abs()),
+    ("abs_fn", tc.abs, lambda t: t.abs()),
+    ("exp", lambda t: t.exp(), tc.exp),
+    ("log", lambda t: (t * t + 1).log(), lambda t: tc.log(t * t + 1)),
+    ("log1p", lambda t: (t * t).log1p(), lambda t: tc.log1p(t * t)),
+    ("sqrt", lambda t: (t * t + 1).sqrt(), lambda t: tc.sqrt(t * t + 1)),
+    ("rsqrt", lambda t: (t * t + 1).rsqrt(), lambda t: tc.rsqrt(t * t + 1)),
+    ("sin", lambda t: t.sin(), tc.sin),
+    ("cos", lambda t: t.cos(), tc.cos),
+    ("square", lambda t: t.square(), lambda t: t * t),
+    ("add", lambda t: t.add(t * 2), lambda t: tc.add(t, t * 2)),
+    ("sub", lambda t: t.sub(t * 2), lambda t: tc.sub(t, t * 2)),
+    ("mul", lambda t: t.mul(t + 1), lambda t: tc.mul(t, t + 1)),
+    ("div", lambda t: t.div(t * t + 1), lambda t: tc.div(t, t * t + 1)),
+    ("pow", lambda t: (t * t + 1).pow(t), lambda t: tc.pow(t * t + 1, t)),
+    ("add_alpha", lambda t: t.add(t * t, alpha=-1.5), lambda t: t - 1.5 * (t * t)),
+    ("sub_alpha", lambda t: t.sub(t * t, alpha=2.5), lambda t: t - 2.5 * (t * t)),
+    ("maximum", lambda t: t.maximum(t * 0.5), lambda t: tc.maximum(t, t * 0.5)),
+    ("minimum", lambda t: t.minimum(t * 0.5), lambda t: tc.minimum(t, t * 0.5)),
+    ("clip", lambda t: t.clip(-0.5, 0.5), lambda t: tc.clip(t, -0.5, 0.5)),
+    ("where", lambda t: t.where(t > 0, t * 3), lambda t: tc.where(t > 0, t, t * 3)),
+]
+
+
+@pytest.mark.parametrize("name, spelling, reference", ALIASES, ids=[a[0] for a in ALIASES])
+def test_method_and_function_spellings_agree_in_value_and_gradient(
+    name: str, spelling: Callable, reference: Callable
+) -> None:
+    x = np.array([[-1.3, 0.4, 2.2], [0.7, -0.2, 1.1]])
+    out, (g,) = grads_of(spelling, x, seed=7)
+    ref_out, (ref_g,) = grads_of(reference, x, seed=7)
+    np.testing.assert_allclose(out.data, ref_out.data, rtol=1e-14)
+    np.testing.assert_allclose(g.data, ref_g.data, rtol=1e-14)
 
 
 @pytest.mark.parametrize("fn", [tc.exp, tc.log, tc.log1p, tc.sqrt, tc.rsqrt, tc.sin, tc.cos])
@@ -180,89 +240,56 @@ BINARY = [
     Binary("mul", operator.mul, np.multiply),
     Binary("div", operator.truediv, np.true_divide, b_dom=(-3.0, 3.0, 0.5)),
     Binary("pow", operator.pow, np.power, a_dom=(0.25, 3.0, 0.0), b_dom=(-2.5, 2.5, 0.0)),
-    Binary("add_fn", tc.add, np.add),
-    Binary("sub_fn", tc.sub, np.subtract),
-    Binary("mul_fn", tc.mul, np.multiply),
-    Binary("div_fn", tc.div, np.true_divide, b_dom=(-3.0, 3.0, 0.5)),
-    Binary("pow_fn", tc.pow, np.power, a_dom=(0.25, 3.0, 0.0), b_dom=(-2.5, 2.5, 0.0)),
-    Binary("add_alpha", lambda a, b: a.add(b, alpha=-1.5), lambda a, b: a - 1.5 * b),
-    Binary("sub_alpha", lambda a, b: a.sub(b, alpha=2.5), lambda a, b: a - 2.5 * b),
     Binary("maximum", tc.maximum, np.maximum, prepare=separate),
     Binary("minimum", tc.minimum, np.minimum, prepare=separate),
-    Binary("maximum_method", lambda a, b: a.maximum(b), np.maximum, prepare=separate),
-    Binary("minimum_method", lambda a, b: a.minimum(b), np.minimum, prepare=separate),
 ]
-SMOOTH_BINARY = [op for op in BINARY if op.name in {"add", "sub", "mul", "div", "pow", "maximum", "minimum"}]
 
 
-def binary_inputs(
-    data: st.DataObject, op: Binary, dtype: type = np.float64, max_side: int = 4, max_dims: int = 3
-) -> tuple[np.ndarray, np.ndarray]:
-    sa, sb = data.draw(broadcastable_shapes(2, max_dims=max_dims, max_side=max_side), label="shapes")
-    a = data.draw(maybe_non_contiguous(sa, dtype, op.a_dom[0], op.a_dom[1], min_magnitude=op.a_dom[2]), label="a")
-    b = data.draw(maybe_non_contiguous(sb, dtype, op.b_dom[0], op.b_dom[1], min_magnitude=op.b_dom[2]), label="b")
+def draw_operand(data: st.DataObject, shape: tuple[int, ...], dom: tuple[float, float, float], label: str,
+                 dtype: type = np.float64) -> np.ndarray:  # fmt: skip
+    return data.draw(maybe_non_contiguous(shape, dtype, dom[0], dom[1], min_magnitude=dom[2]), label=label)
+
+
+@pytest.mark.parametrize("op", BINARY, ids=str)
+@given(data=st.data())
+def test_binary_op_matches_numpy_and_numeric_derivatives_under_broadcasting(op: Binary, data: st.DataObject) -> None:
+    sa, sb = data.draw(broadcastable_shapes(2, max_dims=3, max_side=4), label="shapes")
+    a, b = draw_operand(data, sa, op.a_dom, "a"), draw_operand(data, sb, op.b_dom, "b")
     if op.prepare is not None:
         op.prepare(a, b)
-    return a, b
-
-
-@pytest.mark.parametrize("op", BINARY, ids=str)
-@given(data=st.data())
-def test_binary_forward_matches_numpy_under_broadcasting(op: Binary, data: st.DataObject) -> None:
-    a, b = binary_inputs(data, op)
+    # forward, float64
     out = op.fn(Tensor(a), Tensor(b))
-    assert out.dtype == np.float64
-    assert out.shape == np.broadcast_shapes(a.shape, b.shape)
+    assert out.dtype == np.float64 and out.shape == np.broadcast_shapes(sa, sb)
     np.testing.assert_allclose(out.data, op.ref(a, b), rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("op", BINARY, ids=str)
-@given(data=st.data())
-def test_binary_gradients_match_numeric_jacobian_under_broadcasting(op: Binary, data: st.DataObject) -> None:
-    a, b = binary_inputs(data, op)
-    inputs = (Tensor(a, requires_grad=True), Tensor(b, requires_grad=True))
-    assert gradcheck(op.fn, inputs, seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", BINARY, ids=str)
-@given(data=st.data())
-def test_binary_gradients_match_numeric_in_fast_mode_on_large_broadcast_shapes(
-    op: Binary, data: st.DataObject
-) -> None:
-    a, b = binary_inputs(data, op, max_side=8, max_dims=4)
-    inputs = (Tensor(a, requires_grad=True), Tensor(b, requires_grad=True))
-    assert gradcheck(op.fn, inputs, fast_mode=True, seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", BINARY, ids=str)
-@given(data=st.data())
-def test_binary_gradient_with_respect_to_one_operand_only(op: Binary, data: st.DataObject) -> None:
-    a, b = binary_inputs(data, op)
-    which = data.draw(st.sampled_from([0, 1]), label="which")
-    inputs = (Tensor(a, requires_grad=which == 0), Tensor(b, requires_grad=which == 1))
-    assert gradcheck(op.fn, inputs, seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", SMOOTH_BINARY, ids=str)
-@given(data=st.data())
-def test_binary_double_backward_matches_numeric(op: Binary, data: st.DataObject) -> None:
-    a, b = binary_inputs(data, op, max_side=3, max_dims=2)
-    inputs = (Tensor(a, requires_grad=True), Tensor(b, requires_grad=True))
-    assert gradgradcheck(op.fn, inputs, seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", SMOOTH_BINARY, ids=str)
-@given(data=st.data())
-def test_binary_float32_gives_float32_output_and_gradients(op: Binary, data: st.DataObject) -> None:
-    a, b = binary_inputs(data, op, dtype=np.float32)
-    out, (ga, gb) = grads_of(op.fn, a, b, seed=2)
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, op.ref(a.astype(np.float64), b.astype(np.float64)), rtol=1e-5, atol=1e-5)
-    assert ga.dtype == np.float32 and ga.shape == a.shape
-    assert gb.dtype == np.float32 and gb.shape == b.shape
-    _, (ga64, gb64) = grads_of(op.fn, a.astype(np.float64), b.astype(np.float64), seed=2)
+    # float32 in -> float32 out and float32 gradients of each operand's shape
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    out32, (ga, gb) = grads_of(op.fn, a32, b32, seed=2)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, op.ref(a32.astype(np.float64), b32.astype(np.float64)), rtol=1e-5, atol=1e-5)
+    assert ga.dtype == np.float32 and ga.shape == sa and gb.dtype == np.float32 and gb.shape == sb
+    _, (ga64, gb64) = grads_of(op.fn, a32.astype(np.float64), b32.astype(np.float64), seed=2)
     np.testing.assert_allclose(ga.data, ga64.data, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gb.data, gb64.data, rtol=1e-4, atol=1e-4)
+    # derivatives w.r.t. both operands, or only one of them
+    flags = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]), label="requires_grad")
+    check_derivatives(op.fn, (a, b), data.draw(SEEDS, label="seed"), smooth=True, requires_grad=flags)
+
+
+@given(shapes_=broadcastable_shapes(2, min_dims=2, max_dims=4, max_side=8), data=st.data())
+def test_binary_ops_gradients_match_numeric_in_fast_mode_on_large_broadcast_shapes(
+    shapes_: tuple, data: st.DataObject
+) -> None:
+    a01 = data.draw(non_contiguous(shapes_[0], np.float64, 0.0, 1.0), label="a")
+    b01 = data.draw(maybe_non_contiguous(shapes_[1], np.float64, 0.0, 1.0), label="b")
+    seed = data.draw(SEEDS, label="seed")
+    a_values, b_values = a01.copy(), b01.copy()
+    for op in BINARY:
+        for arr, values, (lo, hi, magnitude) in ((a01, a_values, op.a_dom), (b01, b_values, op.b_dom)):
+            arr[...] = lo + values * (hi - lo)  # in place: the layout is kept
+            arr[np.abs(arr) < magnitude] = magnitude
+        if op.prepare is not None:
+            op.prepare(a01, b01)
+        fast_checks(op.name, op.fn, (a01, b01), seed, smooth=True)
 
 
 # -- a tensor with a Python scalar ---------------------------------------------------------------
@@ -280,6 +307,7 @@ class WithScalar:
         return self.name
 
 
+NONZERO = st.floats(0.5, 3.0) | st.floats(-3.0, -0.5)
 SCALAR_OPS = [
     WithScalar("tensor+scalar", lambda t, s: t + s, lambda x, s: x + s),
     WithScalar("scalar+tensor", lambda t, s: s + t, lambda x, s: s + x),
@@ -287,55 +315,61 @@ SCALAR_OPS = [
     WithScalar("scalar-tensor", lambda t, s: s - t, lambda x, s: s - x),
     WithScalar("tensor*scalar", lambda t, s: t * s, lambda x, s: x * s),
     WithScalar("scalar*tensor", lambda t, s: s * t, lambda x, s: s * x),
-    WithScalar("tensor/scalar", lambda t, s: t / s, lambda x, s: x / s, scalars=st.floats(0.5, 3.0) | st.floats(-3, -0.5)),
+    WithScalar("tensor/scalar", lambda t, s: t / s, lambda x, s: x / s, scalars=NONZERO),
     WithScalar("scalar/tensor", lambda t, s: s / t, lambda x, s: s / x, x_dom=(-3.0, 3.0, 0.5)),
     # tensor ** real exponent needs a positive base
     WithScalar("tensor**scalar", lambda t, s: t**s, np.power, x_dom=(0.25, 3.0, 0.0)),
     # tensor ** integer exponent is defined for any base (away from 0 for negative exponents)
     WithScalar("tensor**int", lambda t, s: t**s, np.power, x_dom=(-3.0, 3.0, 0.25), scalars=st.integers(-3, 4)),
-    WithScalar("tensor.pow(scalar)", lambda t, s: t.pow(s), np.power, x_dom=(0.25, 3.0, 0.0)),
     WithScalar("scalar**tensor", lambda t, s: s**t, lambda x, s: np.power(s, x), scalars=st.floats(0.25, 3.0)),
-    WithScalar("pow(scalar, tensor)", lambda t, s: tc.pow(s, t), lambda x, s: np.power(s, x), scalars=st.floats(0.25, 3.0)),
 ]
 
 
-def scalar_case(data: st.DataObject, op: WithScalar, shape: st.SearchStrategy = SMALL) -> tuple[np.ndarray, float]:
-    x = data.draw(maybe_non_contiguous(shape, np.float64, op.x_dom[0], op.x_dom[1], min_magnitude=op.x_dom[2]), label="x")
-    return x, data.draw(op.scalars, label="scalar")
-
-
 @pytest.mark.parametrize("op", SCALAR_OPS, ids=str)
 @given(data=st.data())
-def test_tensor_with_python_scalar_forward_matches_numpy(op: WithScalar, data: st.DataObject) -> None:
-    x, s = scalar_case(data, op)
-    out = op.fn(Tensor(x), s)
+def test_tensor_with_python_scalar_matches_numpy_and_numeric_derivatives(op: WithScalar, data: st.DataObject) -> None:
+    x = draw_operand(data, data.draw(SMALL, label="shape"), op.x_dom, "x")
+    s = data.draw(op.scalars, label="scalar")
+    fn = lambda t: op.fn(t, s)  # noqa: E731
+    out = fn(Tensor(x))
     assert out.dtype == np.float64 and out.shape == x.shape
     np.testing.assert_allclose(out.data, op.ref(x, s), rtol=1e-12, atol=1e-14)
+    # a Python scalar does not promote float32
+    x32 = x.astype(np.float32)
+    out32, (g32,) = grads_of(fn, x32, seed=4)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, op.ref(x32.astype(np.float64), s), rtol=1e-5, atol=1e-5)
+    assert g32.dtype == np.float32 and g32.shape == x.shape
+    check_derivatives(fn, (x,), data.draw(SEEDS, label="seed"), smooth=True)
 
 
-@pytest.mark.parametrize("op", SCALAR_OPS, ids=str)
-@given(data=st.data())
-def test_tensor_with_python_scalar_gradient_matches_numeric(op: WithScalar, data: st.DataObject) -> None:
-    x, s = scalar_case(data, op)
-    assert gradcheck(lambda t: op.fn(t, s), (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"))
+# -- double backward on 0-d inputs ---------------------------------------------------------------
+
+ZERO_DIM_CASES = {
+    "exp": (tc.exp, True),
+    "log": (tc.log, False),
+    "log1p": (tc.log1p, False),
+    "sqrt": (tc.sqrt, True),
+    "rsqrt": (tc.rsqrt, True),
+    "sin": (tc.sin, False),
+    "cos": (tc.cos, False),
+    "mul": (lambda t: t * t, False),
+    "div": (lambda t: 1.5 / t, False),
+    "tensor**scalar": (lambda t: t**2.5, False),
+    "tensor**tensor": (lambda t: t**t, True),
+    "scalar**tensor": (lambda t: 2.5**t, True),
+}
 
 
-@pytest.mark.parametrize("op", SCALAR_OPS, ids=str)
-@given(data=st.data())
-def test_tensor_with_python_scalar_double_backward_matches_numeric(op: WithScalar, data: st.DataObject) -> None:
-    x, s = scalar_case(data, op, TINY)
-    assert gradgradcheck(lambda t: op.fn(t, s), (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("op", SCALAR_OPS, ids=str)
-@given(data=st.data())
-def test_tensor_with_python_scalar_keeps_float32(op: WithScalar, data: st.DataObject) -> None:
-    x = data.draw(arrays(SMALL, np.float32, op.x_dom[0], op.x_dom[1], min_magnitude=op.x_dom[2]), label="x")
-    s = data.draw(op.scalars, label="scalar")
-    out, (g,) = grads_of(lambda t: op.fn(t, s), x, seed=4)
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, op.ref(x.astype(np.float64), s), rtol=1e-5, atol=1e-5)
-    assert g.dtype == np.float32 and g.shape == x.shape
+@pytest.mark.parametrize(
+    "fn",
+    [
+        pytest.param(fn, marks=ZERO_DIM_DOUBLE_BACKWARD_BUG if bug else (), id=n)
+        for n, (fn, bug) in ZERO_DIM_CASES.items()
+    ],
+)
+def test_double_backward_on_zero_dim_input_matches_numeric(fn: Callable) -> None:
+    assert gradgradcheck(fn, (Tensor(np.array(0.7), requires_grad=True),), seed=0, **TOL)
 
 
 # -- pow conventions -----------------------------------------------------------------------------
@@ -344,7 +378,8 @@ def test_tensor_with_python_scalar_keeps_float32(op: WithScalar, data: st.DataOb
 def test_pow_zero_base_gradient_wrt_exponent_is_zero_for_nonnegative_exponents() -> None:
     base = Tensor(np.array([0.0, 0.0, 0.0, 2.0]), requires_grad=True)
     exponent = Tensor(np.array([0.0, 0.5, 2.0, 3.0]), requires_grad=True)
-    (base**exponent).backward(Tensor(np.array([1.0, 2.0, 3.0, 4.0])))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the gradient w.r.t. the base is inf/nan at 0
+        (base**exponent).backward(Tensor(np.array([1.0, 2.0, 3.0, 4.0])))
     np.testing.assert_allclose(exponent.grad.data, [0.0, 0.0, 0.0, 4.0 * 8.0 * np.log(2.0)])
 
 
@@ -354,17 +389,19 @@ def test_pow_python_zero_base_gradient_wrt_exponent_is_zero_for_nonnegative_expo
     np.testing.assert_array_equal(exponent.grad.data, [0.0, 0.0, 0.0])
 
 
-def test_pow_positive_exponent_at_zero_base_gradient_wrt_base() -> None:
+def test_pow_gradient_wrt_base_at_zero_base_for_positive_exponents() -> None:
     base = Tensor(np.array([0.0, 0.0]), requires_grad=True)
     exponent = Tensor(np.array([2.0, 0.5]), requires_grad=True)
-    (base**exponent).backward(Tensor(np.array([1.0, 1.0])))
+    with np.errstate(divide="ignore"):
+        (base**exponent).backward(Tensor(np.array([1.0, 1.0])))
     np.testing.assert_array_equal(base.grad.data, [0.0, np.inf])  # 2 * 0^1 and 0.5 * 0^-0.5, as PyTorch
 
 
 @pytest.mark.xfail(strict=True, reason="core bug: d(x**0)/dx at x == 0 is nan (0 * 0**-1); PyTorch gives 0")
 def test_pow_zero_scalar_exponent_gradient_at_zero_base_is_zero() -> None:
     base = Tensor(np.array([0.0, 2.0]), requires_grad=True)
-    (base**0).backward(Tensor(np.array([1.0, 1.0])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (base**0).backward(Tensor(np.array([1.0, 1.0])))
     np.testing.assert_array_equal(base.grad.data, [0.0, 0.0])
 
 
@@ -372,14 +409,16 @@ def test_pow_zero_scalar_exponent_gradient_at_zero_base_is_zero() -> None:
 def test_pow_zero_tensor_exponent_gradient_at_zero_base_is_zero() -> None:
     base = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     exponent = Tensor(np.array([0.0, 0.0]), requires_grad=True)
-    (base**exponent).backward(Tensor(np.array([1.0, 1.0])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (base**exponent).backward(Tensor(np.array([1.0, 1.0])))
     np.testing.assert_array_equal(base.grad.data, [0.0, 0.0])
 
 
 @pytest.mark.xfail(strict=True, reason="core bug: d(0.0**e)/de for e < 0 is nan (inf * 0); PyTorch gives -inf")
 def test_pow_python_zero_base_gradient_wrt_negative_exponent_is_minus_inf() -> None:
     exponent = Tensor(np.array([-1.0]), requires_grad=True)
-    (0.0**exponent).backward(Tensor(np.array([1.0])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (0.0**exponent).backward(Tensor(np.array([1.0])))
     np.testing.assert_array_equal(exponent.grad.data, [-np.inf])
 
 
@@ -416,58 +455,43 @@ def test_maximum_with_python_scalar_keeps_dtype_and_gives_gradient_to_tensor() -
 
 # -- clamp ---------------------------------------------------------------------------------------
 
+BOUND = {"allow_subnormal": False}
 BOUNDS = {
-    "min_and_max": st.tuples(st.floats(-3.0, 0.0), st.floats(0.5, 3.0)),
-    "min_only": st.tuples(st.floats(-3.0, 3.0), st.none()),
-    "max_only": st.tuples(st.none(), st.floats(-3.0, 3.0)),
+    "min_and_max": st.tuples(st.floats(-3.0, 0.0, **BOUND), st.floats(0.5, 3.0, **BOUND)),
+    "min_only": st.tuples(st.floats(-3.0, 3.0, **BOUND), st.none()),
+    "max_only": st.tuples(st.none(), st.floats(-3.0, 3.0, **BOUND)),
 }
 
 
-def clamp_case(data: st.DataObject, kind: str, dtype: type = np.float64) -> tuple[np.ndarray, float, float]:
+@pytest.mark.parametrize("kind", sorted(BOUNDS))
+@given(data=st.data())
+def test_clamp_matches_np_clip_and_numeric_gradient_away_from_bounds(kind: str, data: st.DataObject) -> None:
     lo, hi = data.draw(BOUNDS[kind], label="bounds")
-    x = data.draw(maybe_non_contiguous(SMALL, dtype), label="x")
+    x = data.draw(maybe_non_contiguous(SMALL), label="x")
     for bound in (lo, hi):  # keep the values away from the kinks at the bounds
         if bound is not None:
             x[np.abs(x - bound) < 1e-3] = bound + 1e-2
-    return x, lo, hi
-
-
-@pytest.mark.parametrize("kind", sorted(BOUNDS))
-@given(data=st.data())
-def test_clamp_forward_matches_np_clip(kind: str, data: st.DataObject) -> None:
-    x, lo, hi = clamp_case(data, kind)
-    out = Tensor(x).clamp(lo, hi)
+    fn = lambda t: t.clamp(lo, hi)  # noqa: E731
+    out = fn(Tensor(x))
     assert out.dtype == np.float64 and out.shape == x.shape
     np.testing.assert_array_equal(out.data, np.clip(x, lo, hi))
-    np.testing.assert_array_equal(tc.clamp(Tensor(x), min=lo, max=hi).data, out.data)
-    np.testing.assert_array_equal(tc.clip(Tensor(x), lo, hi).data, out.data)
-
-
-@pytest.mark.parametrize("kind", sorted(BOUNDS))
-@given(data=st.data())
-def test_clamp_gradient_matches_numeric_away_from_bounds(kind: str, data: st.DataObject) -> None:
-    x, lo, hi = clamp_case(data, kind)
-    fn = lambda t: t.clamp(lo, hi)  # noqa: E731
-    assert gradcheck(fn, (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"))
-
-
-@pytest.mark.parametrize("kind", sorted(BOUNDS))
-@given(data=st.data())
-def test_clamp_float32_gives_float32_output_and_gradient(kind: str, data: st.DataObject) -> None:
-    x, lo, hi = clamp_case(data, kind, np.float32)
-    out, (g,) = grads_of(lambda t: t.clamp(lo, hi), x, seed=5)
-    assert out.dtype == np.float32 and g.dtype == np.float32 and g.shape == x.shape
-    np.testing.assert_allclose(out.data, np.clip(x.astype(np.float64), lo, hi), rtol=1e-6)
+    out32, (g32,) = grads_of(fn, x.astype(np.float32), seed=5)
+    assert out32.dtype == np.float32 and g32.dtype == np.float32 and g32.shape == x.shape
+    np.testing.assert_allclose(
+        out32.data, np.clip(x.astype(np.float32).astype(np.float64), lo, hi), rtol=1e-6, atol=1e-6
+    )
+    assert gradcheck(fn, (Tensor(x, requires_grad=True),), seed=data.draw(SEEDS, label="seed"), **TOL)
 
 
 def test_clamp_passes_gradient_at_the_bounds_inclusive() -> None:
-    _, (g,) = grads_of(lambda t: t.clamp(1.0, 3.0), np.array([0.0, 1.0, 2.0, 3.0, 4.0]), seed=6)
     up = upstream((5,), np.float64, 6).data
+    _, (g,) = grads_of(lambda t: t.clamp(1.0, 3.0), np.array([0.0, 1.0, 2.0, 3.0, 4.0]), seed=6)
     np.testing.assert_array_equal(g.data, [0.0, up[1], up[2], up[3], 0.0])
+    up = upstream((3,), np.float64, 6).data
     _, (g,) = grads_of(lambda t: t.clamp(min=1.0), np.array([0.0, 1.0, 2.0]), seed=6)
-    np.testing.assert_array_equal(g.data, [0.0, *upstream((3,), np.float64, 6).data[1:]])
+    np.testing.assert_array_equal(g.data, [0.0, up[1], up[2]])
     _, (g,) = grads_of(lambda t: t.clamp(max=1.0), np.array([0.0, 1.0, 2.0]), seed=6)
-    np.testing.assert_array_equal(g.data, [*upstream((3,), np.float64, 6).data[:2], 0.0])
+    np.testing.assert_array_equal(g.data, [up[0], up[1], 0.0])
 
 
 def test_clamp_without_bounds_is_refused() -> None:
@@ -475,8 +499,11 @@ def test_clamp_without_bounds_is_refused() -> None:
         tc.clamp(Tensor(np.ones(2)))
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: clamp of an integer tensor with float bounds stays integer "
-                   "(truncated); PyTorch promotes to float32")  # fmt: skip
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: clamp of an integer tensor with float bounds stays integer "
+    "(truncated); PyTorch promotes to float32",
+)
 def test_clamp_integer_tensor_with_float_bounds_promotes_to_float32() -> None:
     out = Tensor(np.array([1, 2], dtype=np.int64)).clamp(0.5, 1.5)
     assert out.dtype == np.float32
@@ -487,47 +514,35 @@ def test_clamp_integer_tensor_with_float_bounds_promotes_to_float32() -> None:
 
 
 @st.composite
-def where_case(draw: st.DrawFn, max_side: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sc, sa, sb = draw(broadcastable_shapes(3, max_dims=3, max_side=max_side))
-    cond = draw(arrays(sc, np.bool_))
-    return cond, draw(maybe_non_contiguous(sa)), draw(maybe_non_contiguous(sb))
-
-
-@given(where_case())
-def test_where_forward_matches_numpy_under_broadcasting(case: tuple) -> None:
-    cond, a, b = case
-    out = tc.where(Tensor(cond), Tensor(a), Tensor(b))
-    assert out.dtype == np.float64
-    np.testing.assert_array_equal(out.data, np.where(cond, a, b))
-    np.testing.assert_array_equal(Tensor(a).where(Tensor(cond), Tensor(b)).data, np.where(cond, a, b))
+def where_case(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sc, sa, sb = draw(broadcastable_shapes(3, max_dims=3, max_side=4))
+    return draw(arrays(sc, np.bool_)), draw(maybe_non_contiguous(sa)), draw(maybe_non_contiguous(sb))
 
 
 @given(where_case(), SEEDS)
-def test_where_gradients_match_numeric_jacobian_under_broadcasting(case: tuple, seed: int) -> None:
+def test_where_matches_numpy_and_numeric_derivatives_under_broadcasting(case: tuple, seed: int) -> None:
     cond, a, b = case
-    fn = lambda x, y: tc.where(Tensor(cond), x, y)  # noqa: E731
-    assert gradcheck(fn, (Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)), seed=seed)
-
-
-@given(where_case(max_side=3), SEEDS)
-def test_where_double_backward_matches_numeric(case: tuple, seed: int) -> None:
-    cond, a, b = case
-    fn = lambda x, y: tc.where(Tensor(cond), x * x, y)  # noqa: E731
-    assert gradgradcheck(fn, (Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)), seed=seed)
+    expected = np.where(cond, a, b)
+    out = tc.where(Tensor(cond), Tensor(a), Tensor(b))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(Tensor(a).where(Tensor(cond), Tensor(b)).data, expected)
+    # the condition is an input too (not differentiable), so that the corners of all three broadcast
+    fn = lambda c, x, y: tc.where(c, x * x, y)  # noqa: E731 - x * x: a non-trivial double backward
+    check_derivatives(fn, (cond, a, b), seed, smooth=True, requires_grad=(False, True, True))
 
 
 @given(where_case(), SEEDS, st.floats(-3.0, 3.0))
-def test_where_with_python_scalar_gradient_matches_numeric(case: tuple, seed: int, s: float) -> None:
+def test_where_with_python_scalar_matches_numpy_and_numeric_gradient(case: tuple, seed: int, s: float) -> None:
     cond, a, _ = case
     fn = lambda x: tc.where(Tensor(cond), x, s)  # noqa: E731
-    assert gradcheck(fn, (Tensor(a, requires_grad=True),), seed=seed)
     np.testing.assert_array_equal(fn(Tensor(a)).data, np.where(cond, a, s))
+    assert gradcheck(fn, (Tensor(a, requires_grad=True),), seed=seed, **TOL)
 
 
 def test_where_float32_with_python_scalar_stays_float32_with_float32_gradient() -> None:
-    cond = np.array([True, False, True])
     x = Tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
-    out = tc.where(Tensor(cond), x, 0.0)
+    out = tc.where(Tensor(np.array([True, False, True])), x, 0.0)
     assert out.dtype == np.float32
     out.backward(Tensor(np.array([4.0, 5.0, 6.0], np.float32)))
     assert x.grad.dtype == np.float32
@@ -546,22 +561,20 @@ F64 = np.array([1.0, 2.0, 4.0], np.float64)
 I64 = np.array([1, 2, 3], np.int64)
 I32 = np.array([1, 2, 3], np.int32)
 
+FLOAT32_WITH_NUMBER = {
+    "f*2.5": lambda f: f * 2.5,
+    "2.5*f": lambda f: 2.5 * f,
+    "f+1e-3": lambda f: f + 1e-3,
+    "f-3": lambda f: f - 3,
+    "f/3.0": lambda f: f / 3.0,
+    "3.0/f": lambda f: 3.0 / f,
+    "f**2.0": lambda f: f**2.0,
+    "f**2": lambda f: f**2,
+    "2.0**f": lambda f: 2.0**f,
+}
 
-@pytest.mark.parametrize(
-    "expr",
-    [
-        lambda f: f * 2.5,
-        lambda f: 2.5 * f,
-        lambda f: f + 1e-3,
-        lambda f: f - 3,
-        lambda f: f / 3.0,
-        lambda f: 3.0 / f,
-        lambda f: f**2.0,
-        lambda f: f**2,
-        lambda f: 2.0**f,
-    ],
-    ids=["f*2.5", "2.5*f", "f+1e-3", "f-3", "f/3.0", "3.0/f", "f**2.0", "f**2", "2.0**f"],
-)
+
+@pytest.mark.parametrize("expr", FLOAT32_WITH_NUMBER.values(), ids=FLOAT32_WITH_NUMBER.keys())
 def test_float32_tensor_with_python_number_stays_float32(expr: Callable) -> None:
     assert expr(Tensor(F32)).dtype == np.float32
 
@@ -604,7 +617,7 @@ def test_int_tensor_with_float32_tensor_gives_float32() -> None:
 @pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, tc.maximum])
 def test_float32_with_float64_tensor_gives_float64_and_gradients_keep_input_dtypes(op: Callable) -> None:
     a = Tensor(F32.copy(), requires_grad=True)
-    b = Tensor(F64.copy() + 0.5, requires_grad=True)
+    b = Tensor(F64 + 0.5, requires_grad=True)
     out = op(a, b)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.data, op(Tensor(F32.astype(np.float64)), Tensor(F64 + 0.5)).data)
@@ -612,16 +625,25 @@ def test_float32_with_float64_tensor_gives_float64_and_gradients_keep_input_dtyp
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a 0-d float64 tensor promotes a float32 tensor to float64; "
-                   "PyTorch keeps float32 (0-d tensors do not raise the dtype within a category)")  # fmt: skip
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: a 0-d float64 tensor promotes a float32 tensor to float64; "
+    "PyTorch keeps float32 (0-d tensors do not raise the dtype within a category)",
+)
 def test_float32_tensor_with_zero_dim_float64_tensor_stays_float32() -> None:
     assert (Tensor(F32) * Tensor(np.array(2.5))).dtype == np.float32
 
 
 # -- bad input -----------------------------------------------------------------------------------
 
+NON_TENSOR_BUG = pytest.mark.xfail(strict=True, reason="core bug: neg() of a non-Tensor raises AttributeError")
 
-@pytest.mark.parametrize("fn", [tc.exp, tc.log, tc.log1p, tc.sqrt, tc.rsqrt, tc.sin, tc.cos, tc.abs, tc.neg])
+
+@pytest.mark.parametrize(
+    "fn",
+    [tc.exp, tc.log, tc.log1p, tc.sqrt, tc.rsqrt, tc.sin, tc.cos, tc.abs, pytest.param(tc.neg, marks=NON_TENSOR_BUG)],
+    ids=lambda f: f.__name__,
+)
 @pytest.mark.parametrize("bad", [[1.0, 2.0], 1.5], ids=["list", "float"])
 def test_unary_op_rejects_non_tensor_input_with_type_error(fn: Callable, bad: object) -> None:
     with pytest.raises(TypeError):
@@ -659,6 +681,11 @@ def test_integer_tensor_cannot_require_grad(dtype: type) -> None:
         Tensor(data).requires_grad_()
 
 
-def test_broadcasting_incompatible_shapes_is_refused() -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: incompatible shapes raise numpy's ValueError; PyTorch raises "
+    "RuntimeError ('The size of tensor a (3) must match the size of tensor b (4)')",
+)
+def test_broadcasting_incompatible_shapes_raises_runtime_error() -> None:
+    with pytest.raises(RuntimeError):
         Tensor(np.ones((2, 3))) + Tensor(np.ones((4,)))

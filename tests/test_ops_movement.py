@@ -147,7 +147,7 @@ def test_permute_reorders_dims_and_gradgradchecks(data: st.DataObject, seed: int
 
 
 @given(st.data(), SEEDS)
-def test_T_reverses_all_dims_and_mT_swaps_the_last_two(data: st.DataObject, seed: int) -> None:  # noqa: N802
+def test_T_reverses_all_dims_and_mT_swaps_the_last_two(data: st.DataObject, seed: int) -> None:
     a = data.draw(maybe_non_contiguous(small(min_dims=2, max_dims=4, max_side=3)))
     assert_same(leaf(a).T, a.T)
     assert_same(leaf(a).mT, np.swapaxes(a, -1, -2))
@@ -590,50 +590,85 @@ BAD_INPUT = [
         lambda: tg.stack([_x(), Tensor(np.zeros((3, 5)))]), RuntimeError, r"\(3, 5\)", id="stack-shape-mismatch"
     ),
     pytest.param(
-        lambda: tg.stack([]), RuntimeError, "non-empty", id="stack-empty-list",
+        lambda: tg.stack([]),
+        RuntimeError,
+        "non-empty",
+        id="stack-empty-list",
         marks=xfail_core("stack([]) raises ValueError, torch raises RuntimeError"),
     ),
     pytest.param(
-        lambda: _x().split([1, 2]), RuntimeError, r"5.*\[1, 2\]", id="split-sections-dont-sum",
+        lambda: _x().split([1, 2]),
+        RuntimeError,
+        r"5.*\[1, 2\]",
+        id="split-sections-dont-sum",
         marks=xfail_core("split with sections not summing to the dim raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: _x().split(0), RuntimeError, "split_size", id="split-size-zero",
+        lambda: _x().split(0),
+        RuntimeError,
+        "split_size",
+        id="split-size-zero",
         marks=xfail_core("split(0) raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: _x().split([6, -1]), RuntimeError, "non-negative", id="split-negative-section",
+        lambda: _x().split([6, -1]),
+        RuntimeError,
+        "non-negative",
+        id="split-negative-section",
         marks=xfail_core("split with a negative section raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: _x().chunk(0), RuntimeError, "chunks", id="chunk-zero",
+        lambda: _x().chunk(0),
+        RuntimeError,
+        "chunks",
+        id="chunk-zero",
         marks=xfail_core("chunk(0) raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: _x().flatten(1, 0), RuntimeError, "start_dim", id="flatten-start-after-end",
+        lambda: _x().flatten(1, 0),
+        RuntimeError,
+        "start_dim",
+        id="flatten-start-after-end",
         marks=xfail_core("flatten(start_dim > end_dim) raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: Tensor(np.zeros((2, 2, 2))).t(), RuntimeError, "<= 2 dimensions", id="t-of-3d",
+        lambda: Tensor(np.zeros((2, 2, 2))).t(),
+        RuntimeError,
+        "<= 2 dimensions",
+        id="t-of-3d",
         marks=xfail_core("t() of a 3-D tensor raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: Tensor(np.zeros(3)).mT, RuntimeError, "2 dimensions", id="mT-of-1d",
+        lambda: Tensor(np.zeros(3)).mT,
+        RuntimeError,
+        "2 dimensions",
+        id="mT-of-1d",
         marks=xfail_core(".mT of a 1-D tensor raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: F.pad(_x(), (1,)), RuntimeError, "even", id="pad-odd-length",
+        lambda: F.pad(_x(), (1,)),
+        RuntimeError,
+        "even",
+        id="pad-odd-length",
         marks=xfail_core("pad with an odd number of sizes raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: F.pad(_x(), (1,) * 6), RuntimeError, "6", id="pad-too-many-dims",
+        lambda: F.pad(_x(), (1,) * 6),
+        RuntimeError,
+        "6",
+        id="pad-too-many-dims",
         marks=xfail_core("pad longer than 2*ndim raises ValueError, torch: RuntimeError"),
     ),
     pytest.param(
-        lambda: F.pad(_x(), (-2, -2)), RuntimeError, "negative", id="pad-crops-below-zero",
+        lambda: F.pad(_x(), (-2, -2)),
+        RuntimeError,
+        "negative",
+        id="pad-crops-below-zero",
         marks=xfail_core("pad cropping below size 0 raises ValueError, torch: RuntimeError"),
     ),
-    pytest.param(lambda: F.pad(_x(), (1, 1), mode="reflect"), NotImplementedError, "reflect", id="pad-unsupported-mode"),
+    pytest.param(
+        lambda: F.pad(_x(), (1, 1), mode="reflect"), NotImplementedError, "reflect", id="pad-unsupported-mode"
+    ),
     pytest.param(lambda: F.pad(_x(), (1, 1), mode="foo"), NotImplementedError, "foo", id="pad-unknown-mode"),
 ]
 

@@ -231,3 +231,162 @@ def test_missing_hypothesis_gives_install_hint() -> None:
         "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- conv and pool configurations ------------------------------------------------------------------------------------
+from hypothesis import Phase  # noqa: E402
+
+# (The loop references these feed are in tests/test_ops_conv.py and tests/test_ops_pooling.py; here: the configs
+# are valid, within their documented bounds, agree with the package on the output shape, and reach the corners.)
+
+_FIND = settings(max_examples=3000, database=None, derandomize=True, phases=[Phase.generate])  # no shrinking
+
+
+def _pool_len_floor_ceil(size: int, k: int, s: int, p: int, d: int) -> tuple[int, int, int]:
+    """(floor, ceil before PyTorch's last-window rule, ceil after it) output lengths."""
+    span = size + 2 * p - d * (k - 1) - 1
+    floor, ceil = span // s + 1, -(-span // s) + 1
+    return floor, ceil, ceil - 1 if (ceil - 1) * s >= size + p else ceil
+
+
+@given(ts.conv_configs())
+def test_conv_configs_are_valid_within_bounds_and_give_their_output_shape(cfg: ts.ConvConfig) -> None:
+    import tinygrad_cnn.nn.functional as F
+
+    n, c, h, w = cfg.input_shape
+    o, cg, kh, kw = cfg.weight_shape
+    assert 1 <= n <= 3 and 1 <= cfg.groups <= 3 and c == cg * cfg.groups and 1 <= cg <= 3
+    assert o % cfg.groups == 0 and 1 <= o // cfg.groups <= 3 and cfg.bias_shape == (o,)
+    assert 1 <= h <= 10 and 1 <= w <= 10
+    assert all(1 <= s <= 4 for s in cfg.stride_hw) and all(0 <= p <= 3 for p in cfg.padding_hw)
+    assert all(1 <= d <= 3 for d in cfg.dilation_hw)
+    for size, k, p, d in zip((h, w), (kh, kw), cfg.padding_hw, cfg.dilation_hw):
+        assert 1 <= k and d * (k - 1) + 1 <= size + 2 * p  # the dilated kernel fits the padded input
+    for arg in (cfg.stride, cfg.padding, cfg.dilation):
+        assert isinstance(arg, int) or (isinstance(arg, tuple) and len(arg) == 2)
+    assert set(cfg.kwargs) == {"stride", "padding", "dilation", "groups"}
+    assert cfg.output_shape[:2] == (n, o) and min(cfg.output_shape[2:]) >= 1
+    out = F.conv2d(Tensor(np.zeros(cfg.input_shape)), Tensor(np.zeros(cfg.weight_shape)), **cfg.kwargs)
+    assert out.shape == cfg.output_shape
+
+
+def _conv_remainder(cfg: ts.ConvConfig) -> bool:
+    (h, _), (kh, _), (sh, _), (ph, _), (dh, _) = cfg.input_shape[2:], cfg.kernel_hw, cfg.stride_hw, cfg.padding_hw, \
+        cfg.dilation_hw  # fmt: skip
+    return (h + 2 * ph - dh * (kh - 1) - 1) % sh != 0
+
+
+@pytest.mark.parametrize(
+    "kind, condition",
+    [
+        ("1x1 kernel", lambda c: c.kernel_hw == (1, 1)),
+        ("kernel equal to the padded input", lambda c: c.dilation_hw == (1, 1) and c.kernel_hw ==
+         (c.input_shape[2] + 2 * c.padding_hw[0], c.input_shape[3] + 2 * c.padding_hw[1]) and c.padding_hw[0] > 0),
+        ("batch 1 with groups", lambda c: c.input_shape[0] == 1 and c.groups > 1),
+        ("stride above the kernel", lambda c: c.stride_hw[0] > c.kernel_hw[0] > 1),
+        ("rows no window reaches", _conv_remainder),
+        ("asymmetric padding pair", lambda c: isinstance(c.padding, tuple) and c.padding[0] != c.padding[1]),
+        ("int padding", lambda c: isinstance(c.padding, int) and c.padding > 0),
+        ("dilation pair", lambda c: isinstance(c.dilation, tuple) and max(c.dilation) > 1),
+        ("out channels per group differ from in", lambda c: c.weight_shape[0] // c.groups != c.weight_shape[1]),
+        ("largest sizes", lambda c: c.input_shape[0] == 3 and max(c.input_shape[2:]) == 10),
+    ],
+)  # fmt: skip
+def test_conv_configs_reach_the_special_cases(kind: str, condition) -> None:
+    find(ts.conv_configs(), condition, settings=_FIND)
+
+
+@given(ts.conv_transpose_configs())
+def test_conv_transpose_configs_are_valid_and_give_their_output_shape(cfg: ts.ConvConfig) -> None:
+    import tinygrad_cnn.nn.functional as F
+
+    n, cin, h, w = cfg.input_shape
+    cin_w, cog, kh, kw = cfg.weight_shape
+    assert cfg.transposed and cin == cin_w and cin % cfg.groups == 0 and cfg.bias_shape == (cog * cfg.groups,)
+    for op, s, d in zip(cfg.output_padding_hw, cfg.stride_hw, cfg.dilation_hw):
+        assert 0 <= op < max(s, d)
+    for size, k, s, p, d, op, out in zip((h, w), (kh, kw), cfg.stride_hw, cfg.padding_hw, cfg.dilation_hw,
+                                         cfg.output_padding_hw, cfg.output_shape[2:]):  # fmt: skip
+        assert out == (size - 1) * s - 2 * p + d * (k - 1) + op + 1 >= 1
+    assert cfg.kwargs["output_padding"] == cfg.output_padding
+    out = F.conv_transpose2d(Tensor(np.zeros(cfg.input_shape)), Tensor(np.zeros(cfg.weight_shape)), **cfg.kwargs)
+    assert out.shape == cfg.output_shape
+
+
+@pytest.mark.parametrize(
+    "kind, condition",
+    [
+        ("output_padding", lambda c: max(c.output_padding_hw) > 0),
+        ("output_padding >= stride (below dilation)", lambda c: c.output_padding_hw[0] >= c.stride_hw[0]),
+        ("padding", lambda c: min(c.padding_hw) > 0),
+        ("output of one row", lambda c: c.output_shape[2] == 1 and c.input_shape[2] > 1),
+    ],
+)
+def test_conv_transpose_configs_reach_the_special_cases(kind: str, condition) -> None:
+    find(ts.conv_transpose_configs(), condition, settings=_FIND)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@given(data=st.data())
+def test_pool_configs_are_valid_within_bounds_and_give_their_output_shape(kind: str, data: st.DataObject) -> None:
+    import tinygrad_cnn.nn.functional as F
+
+    cfg = data.draw(ts.pool_configs(kind))
+    assert cfg.kind == kind
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = cfg.kernel_hw, cfg.stride_hw, cfg.padding_hw, cfg.dilation_hw
+    assert 1 <= kh <= 4 and 1 <= kw <= 4 and 0 <= ph <= kh // 2 and 0 <= pw <= kw // 2
+    assert cfg.stride is None or (1 <= sh <= 4 and 1 <= sw <= 4)
+    if kind == "avg":
+        assert cfg.dilation == 1 and "dilation" not in cfg.kwargs
+        assert cfg.divisor_override is None or 1 <= cfg.divisor_override <= 6
+    else:
+        assert 1 <= dh <= 3 and 1 <= dw <= 3 and "count_include_pad" not in cfg.kwargs
+    for size, k, s, p, d, out in zip(cfg.input_shape[2:], (kh, kw), (sh, sw), (ph, pw), (dh, dw),
+                                     cfg.output_shape[2:]):  # fmt: skip
+        assert out == _pool_len_floor_ceil(size, k, s, p, d)[2 if cfg.ceil_mode else 0] >= 1
+    op = F.max_pool2d if kind == "max" else F.avg_pool2d
+    assert op(Tensor(np.zeros(cfg.input_shape)), **cfg.kwargs).shape == cfg.output_shape
+
+
+def _ceil_adds_a_window(c: ts.PoolConfig) -> bool:
+    floor, _, ceil = _pool_len_floor_ceil(c.input_shape[2], c.kernel_hw[0], c.stride_hw[0], c.padding_hw[0],
+                                          c.dilation_hw[0])  # fmt: skip
+    return c.ceil_mode and ceil > floor
+
+
+def _last_window_rule_applies(c: ts.PoolConfig) -> bool:
+    _, before, after = _pool_len_floor_ceil(c.input_shape[2], c.kernel_hw[0], c.stride_hw[0], c.padding_hw[0],
+                                            c.dilation_hw[0])  # fmt: skip
+    return c.ceil_mode and after < before
+
+
+@pytest.mark.parametrize(
+    "kind, name, condition",
+    [
+        ("max", "stride None", lambda c: c.stride is None and max(c.kernel_hw) > 1),
+        ("max", "stride above the kernel", lambda c: c.stride is not None and c.stride_hw[0] > c.kernel_hw[0]),
+        ("max", "dilation and padding", lambda c: min(c.dilation_hw) > 1 and min(c.padding_hw) > 0),
+        ("max", "ceil mode adds a window", _ceil_adds_a_window),
+        ("max", "ceil mode's last-window rule", _last_window_rule_applies),
+        ("avg", "ceil mode adds a window", _ceil_adds_a_window),
+        ("avg", "ceil mode's last-window rule", _last_window_rule_applies),
+        ("avg", "count_include_pad=False with padding", lambda c: not c.count_include_pad and max(c.padding_hw) > 0),
+        ("avg", "divisor_override", lambda c: c.divisor_override is not None),
+        ("avg", "asymmetric kernel pair", lambda c: c.kernel_hw[0] != c.kernel_hw[1]),
+    ],
+)
+def test_pool_configs_reach_the_special_cases(kind: str, name: str, condition) -> None:
+    find(ts.pool_configs(kind), condition, settings=_FIND)
+
+
+def test_pool_configs_reject_an_unknown_kind() -> None:
+    with pytest.raises(ValueError, match=r"kind: expected 'max' or 'avg', got 'min'"):
+        ts.pool_configs("min")
+
+
+def test_configs_are_frozen() -> None:
+    import dataclasses
+
+    cfg = find(ts.conv_configs(), lambda c: True, settings=_FIND)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.groups = 2  # type: ignore[misc]

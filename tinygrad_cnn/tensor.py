@@ -99,7 +99,12 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        hooks = self._hooks if self.grad_fn is None else self.grad_fn._tensor_hooks.setdefault(self._output_nr, [])
+        if self.grad_fn is None:
+            hooks = self._hooks
+        else:
+            if "_tensor_hooks" not in vars(self.grad_fn):
+                self.grad_fn._tensor_hooks = {}
+            hooks = self.grad_fn._tensor_hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 

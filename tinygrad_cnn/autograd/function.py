@@ -54,17 +54,17 @@ class AccumulateGrad:
 class Function:
     """Base class of differentiable operations; an instance is the ``ctx`` of one call and its graph node."""
 
-    def __init__(self) -> None:
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.next_functions: tuple[tuple[Any, int], ...] = ()
-        self._to_save: tuple[Any, ...] = ()
-        self._saved: tuple[Any, ...] | None = None
-        self._saved_versions: tuple[int, ...] = ()
-        self._released = False
-        self._input_meta: tuple[Any, ...] = ()
-        self._output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
-        self._tensor_hooks: dict[int, list[Any]] = {}
-        self._trace: list[str] | None = None
+    # Defaults live on the class, so that creating a ctx costs nothing; ``apply`` sets what a call needs.
+    needs_input_grad: tuple[bool, ...] = ()
+    next_functions: tuple[tuple[Any, int], ...] = ()  # per input: (node receiving its gradient, output slot)
+    _to_save: tuple[Any, ...] = ()
+    _saved: tuple[Any, ...] | None = None
+    _saved_versions: tuple[int, ...] = ()
+    _released = False
+    _input_meta: tuple[Any, ...] = ()  # per input: (shape, dtype) its gradient must have
+    _output_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] = ()
+    _tensor_hooks: dict[int, list[Any]] = {}  # output slot -> hooks; replaced per instance by register_hook
+    _trace: list[str] | None = None  # creation stack, recorded under detect_anomaly()
 
     # -- the two methods a subclass writes -------------------------------------------------------
     @staticmethod

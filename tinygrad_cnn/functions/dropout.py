@@ -63,10 +63,14 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Zero whole channels of ``input`` (N, C, H, W) or (C, H, W) with probability ``p``, scaling the kept
     ones by 1 / (1 - p); the identity when ``training=False`` or ``p=0``. ``inplace`` is accepted for
-    compatibility; the result is always computed out of place."""
+    compatibility; the result is always computed out of place. Unlike PyTorch 2.x, which still reads a 3-D
+    input as (N, C, L) with a deprecation warning, 3-D input is (C, H, W) here: the behaviour PyTorch has
+    announced (use a 4-D view for 1-D channel dropout)."""
     x, p = _check(input, p, "dropout2d")
     if x.ndim not in (3, 4):
-        raise ValueError(f"dropout2d(): input: expected a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got shape {x.shape}")
+        raise ValueError(
+            f"dropout2d(): input: expected a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got shape {x.shape}"
+        )
     if not training or p == 0:
         return x
     return Dropout.apply(x, _mask(x.shape[:-2] + (1, 1), p, x.dtype))

@@ -18,14 +18,14 @@ from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.functions.array import pad
 from tinygrad_cnn.tensor import Tensor
 
-Moments = tuple[np.ndarray, np.ndarray]
+Moments = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _moments(d: np.ndarray, axes: tuple[int, ...]) -> Moments:
-    """Mean and biased variance of ``d`` over ``axes`` (kept as size-1 dims), in ``d``'s dtype (two-pass)."""
+    """``(mean, d - mean, biased var)`` over ``axes`` (kept as size-1 dims), in ``d``'s dtype (two-pass)."""
     mean = d.mean(axis=axes, keepdims=True)
     centered = d - mean
-    return mean, np.mean(centered * centered, axis=axes, keepdims=True)
+    return mean, centered, np.mean(centered * centered, axis=axes, keepdims=True)
 
 
 class Normalize(Function):
@@ -34,15 +34,16 @@ class Normalize(Function):
     Backward, with ``g`` the incoming gradient and means over ``axes``:
     ``dx = invstd * (g - mean(g) - xhat * mean(g * xhat))``. Without ``create_graph`` it is evaluated in numpy
     on saved arrays; with it, mean/invstd/xhat are recomputed from the saved input with Tensor ops, so the
-    gradient is itself differentiable (double backward). ``moments`` optionally passes a precomputed
-    ``(mean, var)`` (batch_norm needs them for the running statistics).
+    gradient is itself differentiable (double backward). ``moments`` optionally passes ``_moments(x.data,
+    axes)`` computed by the caller (batch_norm needs them for the running statistics); its centered array is
+    reused as the output's buffer.
     """
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, axes: tuple[int, ...], eps: float, moments: Moments | None = None) -> np.ndarray:
-        mean, var = moments if moments is not None else _moments(x.data, axes)
+        _, centered, var = moments if moments is not None else _moments(x.data, axes)
         invstd = 1 / np.sqrt(var + eps)
-        xhat = (x.data - mean) * invstd
+        xhat = np.multiply(centered, invstd, out=centered)
         ctx.axes, ctx.eps = axes, eps
         ctx.save_for_backward(x, xhat, invstd)
         return xhat
@@ -140,12 +141,13 @@ def batch_norm(
     n = x.numel() // c if c else 0
     if n <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
-    mean, var = _moments(x.data, axes)
+    moments = _moments(x.data, axes)
+    mean, var = moments[0], moments[2]
     if running_mean is not None:
         with grad_mode.no_grad():
             running_mean.mul_(1 - momentum).add_(mean.reshape(c), alpha=momentum)
             running_var.mul_(1 - momentum).add_(var.reshape(c) * (n / (n - 1)), alpha=momentum)
-    return _affine(Normalize.apply(x, axes, eps, (mean, var)), w, b, shape)
+    return _affine(Normalize.apply(x, axes, eps, moments), w, b, shape)
 
 
 def _normalized_shape(normalized_shape: Any, x: Tensor, op: str) -> tuple[int, ...]:

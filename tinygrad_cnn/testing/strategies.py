@@ -259,3 +259,317 @@ def _to_tensor(requires_grad: bool) -> Callable[[np.ndarray], Any]:
         return Tensor(a, requires_grad=requires_grad and a.dtype.kind == "f")
 
     return make
+
+
+# -- conv and pool configurations --------------------------------------------------------------------------------
+# Complete, valid argument sets for conv2d / conv_transpose2d / max_pool2d / avg_pool2d, with the output shape
+# each must produce (computed here, independently of the package, with PyTorch's formulas).
+
+from dataclasses import dataclass  # noqa: E402
+
+__all__ += ["ConvConfig", "PoolConfig", "conv_configs", "conv_transpose_configs", "pool_configs"]
+
+IntOrPair = int | tuple[int, int]
+
+
+def _as_pair(value: IntOrPair) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+@dataclass(frozen=True)
+class ConvConfig:
+    """One valid ``conv2d`` (``transposed=False``) or ``conv_transpose2d`` (``transposed=True``) call.
+
+    ``stride``, ``padding``, ``dilation`` and ``output_padding`` are the arguments as passed: an int, or an
+    ``(h, w)`` pair; the ``*_hw`` properties give them as pairs. ``weight_shape`` is ``(O, C/groups, kH, kW)``
+    for conv2d and ``(C_in, C_out/groups, kH, kW)`` for conv_transpose2d; ``output_shape`` is what the call
+    must return (floor rounding for conv2d; ``(H - 1) s - 2p + d (k - 1) + output_padding + 1`` transposed).
+    """
+
+    input_shape: tuple[int, int, int, int]
+    weight_shape: tuple[int, int, int, int]
+    stride: IntOrPair
+    padding: IntOrPair
+    dilation: IntOrPair
+    groups: int
+    output_shape: tuple[int, int, int, int]
+    output_padding: IntOrPair = 0
+    transposed: bool = False
+
+    @property
+    def bias_shape(self) -> tuple[int]:
+        """Shape of the bias: one entry per output channel."""
+        return (self.output_shape[1],)
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        return self.weight_shape[2], self.weight_shape[3]
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        return _as_pair(self.stride)
+
+    @property
+    def padding_hw(self) -> tuple[int, int]:
+        return _as_pair(self.padding)
+
+    @property
+    def dilation_hw(self) -> tuple[int, int]:
+        return _as_pair(self.dilation)
+
+    @property
+    def output_padding_hw(self) -> tuple[int, int]:
+        return _as_pair(self.output_padding)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``conv2d(x, w, b, **kwargs)`` / ``conv_transpose2d(x, w, b, **kwargs)``."""
+        kw: dict[str, Any] = {
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+        }
+        if self.transposed:
+            kw["output_padding"] = self.output_padding
+        return kw
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """One valid ``max_pool2d`` (``kind="max"``) or ``avg_pool2d`` (``kind="avg"``) call on ``input_shape``.
+
+    Arguments are as passed (ints or ``(h, w)`` pairs; ``stride`` may be None, meaning the kernel size);
+    ``output_shape`` follows PyTorch: floor, or with ``ceil_mode`` ceil, and then one fewer if the last window
+    would start in the right padding. ``dilation`` is always 1 for ``avg``; ``count_include_pad`` and
+    ``divisor_override`` matter only for ``avg``.
+    """
+
+    kind: str
+    input_shape: tuple[int, int, int, int]
+    kernel_size: IntOrPair
+    stride: IntOrPair | None
+    padding: IntOrPair
+    dilation: IntOrPair
+    ceil_mode: bool
+    output_shape: tuple[int, int, int, int]
+    count_include_pad: bool = True
+    divisor_override: int | None = None
+
+    @property
+    def kernel_hw(self) -> tuple[int, int]:
+        return _as_pair(self.kernel_size)
+
+    @property
+    def stride_hw(self) -> tuple[int, int]:
+        return self.kernel_hw if self.stride is None else _as_pair(self.stride)
+
+    @property
+    def padding_hw(self) -> tuple[int, int]:
+        return _as_pair(self.padding)
+
+    @property
+    def dilation_hw(self) -> tuple[int, int]:
+        return _as_pair(self.dilation)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments (after the input) for ``max_pool2d`` or ``avg_pool2d``, by ``kind``."""
+        kw: dict[str, Any] = {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "ceil_mode": self.ceil_mode,
+        }
+        if self.kind == "max":
+            kw["dilation"] = self.dilation
+        else:
+            kw["count_include_pad"] = self.count_include_pad
+            kw["divisor_override"] = self.divisor_override
+        return kw
+
+
+def _int_or_pair(
+    draw: st.DrawFn, lo_h: int, hi_h: int, lo_w: int | None = None, hi_w: int | None = None
+) -> tuple[IntOrPair, tuple[int, int]]:
+    """An argument in ``[lo_h, hi_h]`` x ``[lo_w, hi_w]``: a plain int (the same for both dims) or a pair."""
+    lo_w = lo_h if lo_w is None else lo_w
+    hi_w = hi_h if hi_w is None else hi_w
+    lo, hi = max(lo_h, lo_w), min(hi_h, hi_w)
+    if lo <= hi and draw(st.booleans()):
+        v = draw(st.integers(lo, hi))
+        return v, (v, v)
+    pair = (draw(st.integers(lo_h, hi_h)), draw(st.integers(lo_w, hi_w)))
+    return pair, pair
+
+
+def _kernel_len(draw: st.DrawFn, size: int, pad: int, dil: int) -> int:
+    """A kernel length whose dilated extent fits ``size + 2 pad``; 1 and the largest are drawn often."""
+    largest = (size + 2 * pad - 1) // dil + 1
+    return draw(st.one_of(st.just(1), st.just(largest), st.integers(1, largest)))
+
+
+@st.composite
+def _conv_configs(
+    draw: st.DrawFn, max_batch: int, max_channels_per_group: int, max_groups: int, max_side: int, max_stride: int,
+    max_padding: int, max_dilation: int,
+) -> ConvConfig:  # fmt: skip
+    n = draw(st.integers(1, max_batch))
+    groups = draw(st.integers(1, max_groups))
+    cg = draw(st.integers(1, max_channels_per_group))
+    og = draw(st.integers(1, max_channels_per_group))
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    stride, (sh, sw) = _int_or_pair(draw, 1, max_stride)
+    padding, (ph, pw) = _int_or_pair(draw, 0, max_padding)
+    dilation, (dh, dw) = _int_or_pair(draw, 1, max_dilation)
+    kh, kw = _kernel_len(draw, h, ph, dh), _kernel_len(draw, w, pw, dw)
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    return ConvConfig(
+        input_shape=(n, cg * groups, h, w),
+        weight_shape=(og * groups, cg, kh, kw),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        output_shape=(n, og * groups, ho, wo),
+    )
+
+
+def conv_configs(
+    max_batch: int = 3,
+    max_channels_per_group: int = 3,
+    max_groups: int = 3,
+    max_side: int = 10,
+    max_stride: int = 4,
+    max_padding: int = 3,
+    max_dilation: int = 3,
+) -> st.SearchStrategy[ConvConfig]:
+    """Valid ``conv2d`` configurations (``ConvConfig``) with their expected output shape.
+
+    Batch ``1..max_batch``; in and out channels per group ``1..max_channels_per_group``; groups
+    ``1..max_groups``; H and W ``1..max_side``; stride ``1..max_stride`` (above the kernel too), padding
+    ``0..max_padding`` and dilation ``1..max_dilation``, each an int or an asymmetric ``(h, w)`` pair; the
+    kernel from 1 up to the largest whose dilated extent fits the padded input (both ends drawn often: 1x1
+    kernels and kernels covering the whole padded input). The output is at least 1x1 and rounds down, so
+    trailing input rows/columns that no window reaches occur.
+    """
+    return _conv_configs(max_batch, max_channels_per_group, max_groups, max_side, max_stride, max_padding,
+                         max_dilation)  # fmt: skip
+
+
+@st.composite
+def _conv_transpose_configs(
+    draw: st.DrawFn, max_batch: int, max_channels_per_group: int, max_groups: int, max_side: int, max_kernel: int,
+    max_stride: int, max_padding: int, max_dilation: int,
+) -> ConvConfig:  # fmt: skip
+    n = draw(st.integers(1, max_batch))
+    groups = draw(st.integers(1, max_groups))
+    cig = draw(st.integers(1, max_channels_per_group))
+    cog = draw(st.integers(1, max_channels_per_group))
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    kh, kw = draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel))
+    stride, (sh, sw) = _int_or_pair(draw, 1, max_stride)
+    dilation, (dh, dw) = _int_or_pair(draw, 1, max_dilation)
+    output_padding, (oph, opw) = _int_or_pair(draw, 0, max(sh, dh) - 1, 0, max(sw, dw) - 1)
+    # Without padding the output has (h - 1) s + d (k - 1) + op + 1 rows; padding removes 2 p of them.
+    full_h = (h - 1) * sh + dh * (kh - 1) + oph + 1
+    full_w = (w - 1) * sw + dw * (kw - 1) + opw + 1
+    padding, (ph, pw) = _int_or_pair(draw, 0, min(max_padding, (full_h - 1) // 2), 0,
+                                     min(max_padding, (full_w - 1) // 2))  # fmt: skip
+    return ConvConfig(
+        input_shape=(n, cig * groups, h, w),
+        weight_shape=(cig * groups, cog, kh, kw),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        output_shape=(n, cog * groups, full_h - 2 * ph, full_w - 2 * pw),
+        output_padding=output_padding,
+        transposed=True,
+    )
+
+
+def conv_transpose_configs(
+    max_batch: int = 3,
+    max_channels_per_group: int = 3,
+    max_groups: int = 3,
+    max_side: int = 6,
+    max_kernel: int = 4,
+    max_stride: int = 4,
+    max_padding: int = 3,
+    max_dilation: int = 3,
+) -> st.SearchStrategy[ConvConfig]:
+    """Valid ``conv_transpose2d`` configurations (``ConvConfig`` with ``transposed=True``).
+
+    As ``conv_configs`` (kernel ``1..max_kernel``), plus ``output_padding`` below ``max(stride, dilation)``
+    per dim (so it can reach or exceed the stride when the dilation is larger) and padding small enough
+    that the output, ``(H - 1) s - 2p + d (k - 1) + output_padding + 1``, is at least 1.
+    """
+    return _conv_transpose_configs(max_batch, max_channels_per_group, max_groups, max_side, max_kernel, max_stride,
+                                   max_padding, max_dilation)  # fmt: skip
+
+
+def _pool_len(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: floor or ceil, and in ceil mode the last window must start inside
+    the input or the left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+@st.composite
+def _pool_configs(
+    draw: st.DrawFn, kind: str, max_batch: int, max_channels: int, max_side: int, max_kernel: int, max_stride: int,
+    max_dilation: int,
+) -> PoolConfig:  # fmt: skip
+    kernel_size, (kh, kw) = _int_or_pair(draw, 1, max_kernel)
+    stride: IntOrPair | None
+    if draw(st.booleans()):
+        stride, (sh, sw) = None, (kh, kw)
+    else:
+        stride, (sh, sw) = _int_or_pair(draw, 1, max_stride)
+    padding, (ph, pw) = _int_or_pair(draw, 0, kh // 2, 0, kw // 2)
+    dilation: IntOrPair = 1
+    dh = dw = 1
+    if kind == "max":
+        dilation, (dh, dw) = _int_or_pair(draw, 1, max_dilation)
+    ceil_mode = draw(st.booleans())
+
+    def side(k: int, s: int, p: int, d: int) -> int:
+        smallest = next((n for n in range(1, max_side + 1) if _pool_len(n, k, s, p, d, ceil_mode) >= 1), None)
+        if smallest is None:  # max_side is too small for this window: take the smallest size that fits
+            smallest = next(n for n in range(max_side + 1, 10**6) if _pool_len(n, k, s, p, d, ceil_mode) >= 1)
+        return draw(st.integers(smallest, max(smallest, max_side)))
+
+    h, w = side(kh, sh, ph, dh), side(kw, sw, pw, dw)
+    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels)), h, w)
+    out = (shape[0], shape[1], _pool_len(h, kh, sh, ph, dh, ceil_mode), _pool_len(w, kw, sw, pw, dw, ceil_mode))
+    extra: dict[str, Any] = {}
+    if kind == "avg":
+        extra["count_include_pad"] = draw(st.booleans())
+        extra["divisor_override"] = draw(st.one_of(st.none(), st.integers(1, 6)))
+    return PoolConfig(kind, shape, kernel_size, stride, padding, dilation, ceil_mode, out, **extra)
+
+
+def pool_configs(
+    kind: str = "max",
+    max_batch: int = 2,
+    max_channels: int = 3,
+    max_side: int = 10,
+    max_kernel: int = 4,
+    max_stride: int = 4,
+    max_dilation: int = 3,
+) -> st.SearchStrategy[PoolConfig]:
+    """Valid ``max_pool2d`` (``kind="max"``) or ``avg_pool2d`` (``kind="avg"``) configurations (``PoolConfig``).
+
+    Kernel ``1..max_kernel``; stride None (= kernel) or ``1..max_stride``; padding ``0..kernel // 2``; each
+    an int or an ``(h, w)`` pair; dilation ``1..max_dilation`` for max (1 for avg); ``ceil_mode`` either
+    way; for avg ``count_include_pad`` either way and ``divisor_override`` None or ``1..6``. H and W are at
+    most ``max_side`` (unless the window needs more) and at least what gives a 1x1 output, which in ceil
+    mode includes windows that hang over the padded input.
+    """
+    if kind not in ("max", "avg"):
+        raise ValueError(f"pool_configs: kind: expected 'max' or 'avg', got {kind!r}")
+    return _pool_configs(kind, max_batch, max_channels, max_side, max_kernel, max_stride, max_dilation)
