@@ -617,7 +617,7 @@ class Tensor:
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return _array.permute(self, tuple(reversed(range(self.ndim))))
 
     def permute(self, *dims: Any) -> Tensor:
@@ -632,7 +632,7 @@ class Tensor:
     def mT(self) -> Tensor:  # noqa: N802
         """The last two dimensions swapped (a batch of matrices transposed)."""
         if self.ndim < 2:
-            raise ValueError(f"mT: expected a tensor with at least 2 dimensions, got {self.ndim}")
+            raise RuntimeError(f"mT: expected a tensor with at least 2 dimensions, got {self.ndim}")
         return _array.transpose(self, -2, -1)
 
     def expand(self, *sizes: Any) -> Tensor:

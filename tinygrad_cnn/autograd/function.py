@@ -130,10 +130,11 @@ class Function:
         finally:
             grad_mode._grad_enabled = enabled
         single = not isinstance(raw, tuple)
+        raw_outputs = (raw,) if single else raw
         outputs = []
-        for nr, out in enumerate((raw,) if single else raw):
+        for nr, out in enumerate(raw_outputs):
             arr = out.data if isinstance(out, Tensor) else out
-            if not isinstance(arr, np.ndarray):
+            if not isinstance(arr, np.ndarray):  # numpy gives scalars for 0-d results
                 arr = np.asarray(arr)
             t = Tensor(arr)
             if record and arr.dtype.kind == "f":
@@ -148,7 +149,7 @@ class Function:
             ctx._input_meta = tuple((a.shape, a.dtype) if need else None for a, need in zip(args, needs))
             ctx._output_meta = tuple((t.shape, t.dtype) for t in outputs)
             if ctx._to_save:
-                ctx._saved = tuple(_as_saved(s, outputs, Tensor) for s in ctx._to_save)
+                ctx._saved = tuple(_as_saved(s, raw_outputs, outputs, Tensor) for s in ctx._to_save)
                 ctx._saved_versions = tuple(-1 if s is None else s._version for s in ctx._saved)
                 ctx._to_save = ()
             if anomaly._enabled:
@@ -156,11 +157,11 @@ class Function:
         return outputs[0] if single else tuple(outputs)
 
 
-def _as_saved(value: Any, outputs: list, tensor_cls: type) -> Any:
+def _as_saved(value: Any, raw_outputs: tuple, outputs: list, tensor_cls: type) -> Any:
     """A saved value as a Tensor: an output's own array becomes that output (so it stays differentiable)."""
     if value is None or isinstance(value, tensor_cls):
         return value
-    for out in outputs:
-        if value is out.data:
+    for raw, out in zip(raw_outputs, outputs):
+        if value is raw or value is out.data:
             return out
     return tensor_cls(np.asarray(value))

@@ -82,7 +82,7 @@ class NormalCdf(Function):
 
 
 def _normal_cdf(d: np.ndarray) -> np.ndarray:
-    return (0.5 * (1.0 + _erf(d * (1 / math.sqrt(2))))).astype(d.dtype)
+    return np.asarray(0.5 * (1.0 + _erf(d * (1 / math.sqrt(2)))), dtype=d.dtype)
 
 
 def _sigmoid(d: np.ndarray) -> np.ndarray:

@@ -181,7 +181,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return x.reshape(1)
     s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
     if s > e:
-        raise ValueError(f"flatten(): start_dim ({start_dim}) must not come after end_dim ({end_dim})")
+        raise RuntimeError(f"flatten(): start_dim ({start_dim}) must not come after end_dim ({end_dim})")
     return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :] if x.numel() else x.shape[:s] + (0,) + x.shape[e + 1 :])
 
 
@@ -339,8 +339,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def _check_same(xs: Sequence[Tensor], op: str) -> list[Tensor]:
     if isinstance(xs, Tensor) or not isinstance(xs, (list, tuple)):
         raise TypeError(f"{op}(): tensors: expected a list or tuple of Tensors, got {type(xs).__name__}")
-    if len(xs) == 0:
-        raise ValueError(f"{op}(): tensors: expected a non-empty list of Tensors")
+    if len(xs) == 0:  # PyTorch: ValueError for cat, RuntimeError for stack
+        raise (ValueError if op == "cat" else RuntimeError)(f"{op}(): tensors: expected a non-empty list of Tensors")
     xs = [_check_tensor(x, op, f"tensors[{i}]") for i, x in enumerate(xs)]
     kinds = {x.dtype for x in xs}
     if len(kinds) > 1:
@@ -353,6 +353,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must agree."""
     xs = _check_same(tensors, "cat")
     ref = xs[0]
+    for i, x in enumerate(xs):
+        if x.ndim == 0:
+            raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated")
     axis = _dim(dim, ref.ndim)
     for i, x in enumerate(xs):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != axis):
@@ -384,12 +387,12 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
         size = int(split_size_or_sections)
         if size <= 0 and not (size == 0 and n == 0):
-            raise ValueError(f"split(): split_size: expected a positive int, got {size}")
-        sizes = [min(size, n - i) for i in range(0, n, size)] if size else [0]
+            raise RuntimeError(f"split(): split_size: expected a positive int, got {size}")
+        sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if any(s < 0 for s in sizes) or sum(sizes) != n:
-            raise ValueError(
+            raise RuntimeError(
                 f"split(): split_sizes: expected non-negative sizes summing to {n} (the size of dim {axis}), "
                 f"got {sizes}"
             )
@@ -402,9 +405,11 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of size ceil(n / chunks) (so possibly fewer pieces), as PyTorch."""
     x = _check_tensor(x, "chunk")
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
-        raise ValueError(f"chunk(): chunks: expected a positive int, got {chunks!r}")
+        raise RuntimeError(f"chunk(): chunks: expected a positive int, got {chunks!r}")
     n = x.shape[_dim(dim, x.ndim)]
-    return split(x, max(-(-n // int(chunks)), 1), dim)
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return tuple(split(x, 0, dim)) * int(chunks)
+    return split(x, -(-n // int(chunks)), dim)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
@@ -425,7 +430,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
         raise TypeError(f"pad(): pad: expected a sequence of ints, got {pad!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(
+        raise RuntimeError(
             f"pad(): pad: expected an even number of sizes, at most 2 * ndim = {2 * x.ndim}, got {len(pad)}"
         )
     widths = [(0, 0)] * x.ndim
@@ -433,7 +438,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     for d, (lo, hi) in enumerate(widths):
         if x.shape[d] + lo + hi < 0:
-            raise ValueError(f"pad(): pad: dim {d} of size {x.shape[d]} would get negative size {x.shape[d] + lo + hi}")
+            raise RuntimeError(f"pad(): pad: dim {d} of size {x.shape[d]} would get negative size {x.shape[d] + lo + hi}")
     grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
     out = Pad.apply(x, grow, 0.0 if value is None else float(value)) if any(map(any, grow)) else x
     crop = tuple(slice(-min(lo, 0), out.shape[d] + min(hi, 0)) for d, (lo, hi) in enumerate(widths))

@@ -53,6 +53,11 @@ def _shape(x: Any) -> tuple[int, ...]:
     return x.shape if isinstance(x, Tensor) else ()
 
 
+def _scalars(*operands: Any) -> tuple:
+    """The non-Tensor operands (Tensors are saved with save_for_backward, so the graph can free them)."""
+    return tuple(None if isinstance(o, Tensor) else o for o in operands)
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
@@ -83,7 +88,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = _scalars(a, b)
         return fix_dtype(np.multiply(value(a), value(b)), a, b)
 
     @staticmethod
@@ -99,7 +104,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> np.ndarray:
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
-        ctx.scalars = (a, b)
+        ctx.scalars = _scalars(a, b)
         return fix_dtype(np.true_divide(value(a), value(b)), a, b)
 
     @staticmethod
@@ -123,7 +128,7 @@ class Pow(Function):
         ctx.save_for_backward(
             base if isinstance(base, Tensor) else None, exponent if isinstance(exponent, Tensor) else None, out
         )
-        ctx.scalars = (base, exponent)
+        ctx.scalars = _scalars(base, exponent)
         return out
 
     @staticmethod
@@ -134,7 +139,13 @@ class Pow(Function):
         need_b, need_e = ctx.needs_input_grad
         gb = ge = None
         if need_b:
-            gb = sum_to(grad * e * b ** (e - 1), tb.shape)
+            if isinstance(e, Tensor):  # d/db b**e = e * b**(e-1), taken as 0 at b == e == 0 (not 0 * inf)
+                undefined = (e.data == 0) & (b.data == 0)
+                slope = e * b ** (e - 1)
+                gb = grad * (slope.where(Tensor(~undefined), 0.0) if undefined.any() else slope)
+            else:
+                gb = grad * (e * b ** (e - 1)) if e != 0 else grad * 0.0
+            gb = sum_to(gb, tb.shape)
         if need_e:
             # log(b), with the term taken as 0 where b == 0 and e >= 0 (so 0 ** e has gradient 0 in e)
             zero = (np.asarray(value(b)) == 0) & (np.asarray(value(e)) >= 0)

@@ -22,8 +22,9 @@ from tinygrad_cnn.tensor import Tensor
 
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int) -> np.ndarray:
-        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups)
+    def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int,
+                out_hw: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
+        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups, out_hw)
         if b is not None:
             out += b.data.reshape(1, -1, 1, 1)
         ctx.win, ctx.groups = win, groups
@@ -38,7 +39,7 @@ class Conv2d(Function):
         cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
         gw = Conv2dWeightGrad.apply(x, grad, ctx.win, ctx.groups, w.shape, cols) if need_w else None
         gb = grad.sum((0, 2, 3)) if need_b else None
-        return gx, gw, gb, None, None
+        return gx, gw, gb, None, None, None
 
 
 class ConvTranspose2d(Function):
@@ -58,7 +59,7 @@ class ConvTranspose2d(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple:
         u, w = ctx.saved_tensors
         need_u, need_w, need_b = ctx.needs_input_grad[:3]
-        gu = Conv2d.apply(grad, w, None, ctx.win, ctx.groups) if need_u else None
+        gu = Conv2d.apply(grad, w, None, ctx.win, ctx.groups, u.shape[2:]) if need_u else None
         gw = Conv2dWeightGrad.apply(grad, u, ctx.win, ctx.groups, w.shape, None) if need_w else None
         gb = grad.sum((0, 2, 3)) if need_b else None
         return gu, gw, gb, None, None, None
@@ -81,7 +82,7 @@ class Conv2dWeightGrad(Function):
         x, gy = ctx.saved_tensors
         need_x, need_gy = ctx.needs_input_grad[:2]
         gx = ConvTranspose2d.apply(gy, grad, None, ctx.win, ctx.groups, x.shape) if need_x else None
-        ggy = Conv2d.apply(x, grad, None, ctx.win, ctx.groups) if need_gy else None
+        ggy = Conv2d.apply(x, grad, None, ctx.win, ctx.groups, gy.shape[2:]) if need_gy else None
         return gx, ggy, None, None, None, None
 
 
@@ -94,6 +95,16 @@ def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
     if any(v < minimum for v in items):
         raise ValueError(f"{op}(): {name}: expected values >= {minimum}, got {value!r}")
     return int(items[0]), int(items[1])
+
+
+def _single(value: Any, name: str, op: str, minimum: int) -> int:
+    """An int (or a 1-tuple of one) that is >= ``minimum``."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(items) != 1 or isinstance(items[0], bool) or not isinstance(items[0], (int, np.integer)):
+        raise TypeError(f"{op}(): {name}: expected an int or a 1-tuple of an int, got {value!r}")
+    if items[0] < minimum:
+        raise ValueError(f"{op}(): {name}: expected a value >= {minimum}, got {items[0]}")
+    return int(items[0])
 
 
 def _float_tensor(t: Any, name: str, op: str) -> Tensor:
@@ -203,16 +214,20 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise ValueError(f"{op}(): weight: expected a 3-D tensor (out_channels, in_channels/groups, k), "
                          f"got shape {w.shape}")  # fmt: skip
 
-    def one(v: Any, name: str) -> Any:
-        if isinstance(v, str):
-            return v
-        items = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-        if len(items) != 1:
-            raise TypeError(f"{op}(): {name}: expected an int or a 1-tuple, got {v!r}")
-        return (1 if name in ("stride", "dilation") else 0, items[0])
-
-    out = conv2d(x.unsqueeze(2), w.unsqueeze(2), bias, one(stride, "stride"), one(padding, "padding"),
-                 one(dilation, "dilation"), groups).squeeze(2)  # fmt: skip
+    groups = _check_groups(groups, op)
+    stride, dilation = _single(stride, "stride", op, 1), _single(dilation, "dilation", op, 1)
+    if not isinstance(padding, str):
+        padding = _single(padding, "padding", op, 0)
+    c, length, (o, cg, k) = x.shape[1], x.shape[2], w.shape
+    if c != cg * groups:
+        raise ValueError(f"{op}(): input has {c} channels but weight expects {cg * groups} "
+                         f"(weight.shape[1] * groups = {cg} * {groups})")  # fmt: skip
+    pad = 0 if isinstance(padding, str) else padding
+    if padding != "same" and dilation * (k - 1) + 1 > length + 2 * pad:
+        raise ValueError(f"{op}(): kernel size {k} (dilated: {dilation * (k - 1) + 1}) is larger than the padded "
+                         f"input {length + 2 * pad}")  # fmt: skip
+    as_2d = padding if isinstance(padding, str) else (0, padding)
+    out = conv2d(x.unsqueeze(2), w.unsqueeze(2), bias, (1, stride), as_2d, (1, dilation), groups).squeeze(2)
     return out.squeeze(0) if unbatched else out
 
 

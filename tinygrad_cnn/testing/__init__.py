@@ -25,6 +25,11 @@ _STRATEGIES = frozenset(
         "non_contiguous",
         "shapes",
         "tensors",
+        "ConvConfig",
+        "PoolConfig",
+        "conv_configs",
+        "conv_transpose_configs",
+        "pool_configs",
     }
 )
 
