@@ -475,14 +475,6 @@ def test_float32_op_graph_holds_and_computes_nothing_in_float64(op: Op, monkeypa
     assert not wide, f"{op.name}: float64 arrays computed in a float32 graph by {wide}"
 
 
-def _keeps_inputs(name: str) -> Any:
-    return pytest.mark.xfail(
-        strict=True,
-        reason=f"core bug: {name} stores its operands in ctx.scalars, which _release() does not clear, so "
-        "the graph node keeps its input tensors alive after backward as long as the graph is reachable",
-    )
-
-
 @pytest.mark.parametrize(
     "fn",
     [
@@ -492,9 +484,9 @@ def _keeps_inputs(name: str) -> Any:
         pytest.param(lambda h: h + h, id="add"),
         pytest.param(lambda h: h.softmax(1), id="softmax"),
         pytest.param(lambda h: h[::-1], id="getitem"),
-        pytest.param(lambda h: h * h, id="mul", marks=_keeps_inputs("Mul")),
-        pytest.param(lambda h: h / 2.0, id="div", marks=_keeps_inputs("Div")),
-        pytest.param(lambda h: h**2, id="pow", marks=_keeps_inputs("Pow")),
+        pytest.param(lambda h: h * h, id="mul"),
+        pytest.param(lambda h: h / 2.0, id="div"),
+        pytest.param(lambda h: h**2, id="pow"),
     ],
 )
 def test_after_backward_a_kept_loss_does_not_keep_intermediates_alive(fn: Callable) -> None:

@@ -38,12 +38,6 @@ SEEDS = st.integers(0, 2**32 - 1)
 # checks on large inputs sum thousands of rounding errors and keep gradcheck's defaults.
 TOL = {"atol": 1e-7, "rtol": 1e-5}
 
-ZERO_DIM_DOUBLE_BACKWARD_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: on a 0-d input numpy returns a scalar, so Function.apply wraps a new array and an "
-    "output saved with save_for_backward is kept as a constant: the double backward is wrong",
-)
-
 
 def upstream(shape: tuple[int, ...], dtype: type, seed: int = 0) -> Tensor:
     """A random, non-uniform upstream gradient."""
@@ -64,16 +58,12 @@ def corner(a: np.ndarray) -> np.ndarray:
 
 
 def check_derivatives(fn: Callable[[Tensor], Tensor], x: np.ndarray, seed: int) -> None:
-    """Full-Jacobian gradcheck and gradgradcheck (full on a corner, fast mode on all of ``x``).
-
-    0-d inputs are left out of the double backward here: some ops get them wrong, which
-    test_double_backward_on_zero_dim_input pins separately.
-    """
+    """Full-Jacobian gradcheck and gradgradcheck (full on a corner, fast mode on all of ``x``); 0-d
+    inputs included."""
     assert gradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, **TOL)
-    if x.ndim:
-        assert gradgradcheck(fn, (Tensor(corner(x), requires_grad=True),), seed=seed, **TOL)
-        if corner(x).shape != x.shape:  # else the corner was everything
-            assert gradgradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, fast_mode=True, **TOL)
+    assert gradgradcheck(fn, (Tensor(corner(x), requires_grad=True),), seed=seed, **TOL)
+    if corner(x).shape != x.shape:  # else the corner was everything
+        assert gradgradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, fast_mode=True, **TOL)
 
 
 def check_float32(fn: Callable[[Tensor], Tensor], ref: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
@@ -157,8 +147,7 @@ ACTIVATIONS = [
         st.tuples(st.floats(0.125, 3.0)),
         away_from_zero,
     ),
-    # exact gelu crashes on 0-d input (test_gelu_of_zero_dim_tensor_matches_reference, a core bug)
-    Act("gelu", lambda: F.gelu, gelu_ref, shapes=SMALL_1D),
+    Act("gelu", lambda: F.gelu, gelu_ref),
     Act("gelu_tanh", lambda: lambda t: F.gelu(t, approximate="tanh"), gelu_tanh_ref),
     Act(
         "softplus",
@@ -394,28 +383,21 @@ def test_method_and_function_spellings_agree_in_value_and_gradient(
 # -- 0-d inputs ------------------------------------------------------------------------------------
 
 ZERO_DIM = {
-    "relu": (F.relu, False),
-    "sigmoid": (F.sigmoid, False),
-    "tanh": (F.tanh, True),
-    "softplus": (F.softplus, False),
-    "silu": (F.silu, False),
-    "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"), False),
-    "elu": (F.elu, False),
+    "relu": F.relu,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "softplus": F.softplus,
+    "silu": F.silu,
+    "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
+    "elu": F.elu,
 }
 
 
-@pytest.mark.parametrize(
-    "fn", [pytest.param(f, marks=ZERO_DIM_DOUBLE_BACKWARD_BUG if bug else (), id=n) for n, (f, bug) in ZERO_DIM.items()]
-)
+@pytest.mark.parametrize("fn", list(ZERO_DIM.values()), ids=list(ZERO_DIM))
 def test_double_backward_on_zero_dim_input_matches_numeric(fn: Callable) -> None:
     assert gradgradcheck(fn, (Tensor(np.array(-0.7), requires_grad=True),), seed=0, **TOL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: exact gelu of a 0-d tensor crashes (AttributeError: 'float' "
-    "object has no attribute 'astype' in _normal_cdf: np.frompyfunc returns a Python float)",
-)
 def test_gelu_of_zero_dim_tensor_matches_reference() -> None:
     x = np.array(0.5)
     np.testing.assert_allclose(F.gelu(Tensor(x)).data, gelu_ref(x), rtol=1e-12)

@@ -41,13 +41,6 @@ SEEDS = st.integers(0, 2**32 - 1)
 # checks on large inputs sum thousands of rounding errors and keep gradcheck's defaults.
 TOL = {"atol": 1e-7, "rtol": 1e-5}
 
-ZERO_DIM_DOUBLE_BACKWARD_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: on a 0-d input numpy returns a scalar, so Function.apply wraps a new array and an "
-    "output saved with save_for_backward is kept as a constant: the first derivative does not require "
-    "grad under create_graph and the double backward is wrong",
-)
-
 
 def upstream(shape: tuple[int, ...], dtype: type, seed: int = 0) -> Tensor:
     """A random, non-uniform upstream gradient."""
@@ -74,13 +67,10 @@ def leaves(*arrays_: np.ndarray, requires_grad: tuple[bool, ...] | None = None) 
 
 def check_derivatives(fn: Callable[..., Tensor], arrays_: tuple[np.ndarray, ...], seed: int, *, smooth: bool,
                       requires_grad: tuple[bool, ...] | None = None) -> None:  # fmt: skip
-    """Full-Jacobian gradcheck; for smooth ops also gradgradcheck (full on a corner, fast on everything).
-
-    A 0-d result is left out of the double backward here: several ops get it wrong, which
-    test_double_backward_on_zero_dim_input pins separately.
-    """
+    """Full-Jacobian gradcheck; for smooth ops also gradgradcheck (full on a corner, fast on everything),
+    0-d inputs included."""
     assert gradcheck(fn, leaves(*arrays_, requires_grad=requires_grad), seed=seed, **TOL)
-    if smooth and any(a.ndim for a in arrays_):
+    if smooth:
         corners = tuple(corner(a) for a in arrays_)
         assert gradgradcheck(fn, leaves(*corners, requires_grad=requires_grad), seed=seed, **TOL)
         if any(c.shape != a.shape for c, a in zip(corners, arrays_)):  # else the corner was everything
@@ -346,28 +336,22 @@ def test_tensor_with_python_scalar_matches_numpy_and_numeric_derivatives(op: Wit
 # -- double backward on 0-d inputs ---------------------------------------------------------------
 
 ZERO_DIM_CASES = {
-    "exp": (tc.exp, True),
-    "log": (tc.log, False),
-    "log1p": (tc.log1p, False),
-    "sqrt": (tc.sqrt, True),
-    "rsqrt": (tc.rsqrt, True),
-    "sin": (tc.sin, False),
-    "cos": (tc.cos, False),
-    "mul": (lambda t: t * t, False),
-    "div": (lambda t: 1.5 / t, False),
-    "tensor**scalar": (lambda t: t**2.5, False),
-    "tensor**tensor": (lambda t: t**t, True),
-    "scalar**tensor": (lambda t: 2.5**t, True),
+    "exp": tc.exp,
+    "log": tc.log,
+    "log1p": tc.log1p,
+    "sqrt": tc.sqrt,
+    "rsqrt": tc.rsqrt,
+    "sin": tc.sin,
+    "cos": tc.cos,
+    "mul": lambda t: t * t,
+    "div": lambda t: 1.5 / t,
+    "tensor**scalar": lambda t: t**2.5,
+    "tensor**tensor": lambda t: t**t,
+    "scalar**tensor": lambda t: 2.5**t,
 }
 
 
-@pytest.mark.parametrize(
-    "fn",
-    [
-        pytest.param(fn, marks=ZERO_DIM_DOUBLE_BACKWARD_BUG if bug else (), id=n)
-        for n, (fn, bug) in ZERO_DIM_CASES.items()
-    ],
-)
+@pytest.mark.parametrize("fn", list(ZERO_DIM_CASES.values()), ids=list(ZERO_DIM_CASES))
 def test_double_backward_on_zero_dim_input_matches_numeric(fn: Callable) -> None:
     assert gradgradcheck(fn, (Tensor(np.array(0.7), requires_grad=True),), seed=0, **TOL)
 
@@ -397,7 +381,6 @@ def test_pow_gradient_wrt_base_at_zero_base_for_positive_exponents() -> None:
     np.testing.assert_array_equal(base.grad.data, [0.0, np.inf])  # 2 * 0^1 and 0.5 * 0^-0.5, as PyTorch
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: d(x**0)/dx at x == 0 is nan (0 * 0**-1); PyTorch gives 0")
 def test_pow_zero_scalar_exponent_gradient_at_zero_base_is_zero() -> None:
     base = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -405,7 +388,6 @@ def test_pow_zero_scalar_exponent_gradient_at_zero_base_is_zero() -> None:
     np.testing.assert_array_equal(base.grad.data, [0.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: d(b**e)/db at b == 0, e == 0 is nan (0 * 0**-1); PyTorch gives 0")
 def test_pow_zero_tensor_exponent_gradient_at_zero_base_is_zero() -> None:
     base = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     exponent = Tensor(np.array([0.0, 0.0]), requires_grad=True)
@@ -636,12 +618,10 @@ def test_float32_tensor_with_zero_dim_float64_tensor_stays_float32() -> None:
 
 # -- bad input -----------------------------------------------------------------------------------
 
-NON_TENSOR_BUG = pytest.mark.xfail(strict=True, reason="core bug: neg() of a non-Tensor raises AttributeError")
-
 
 @pytest.mark.parametrize(
     "fn",
-    [tc.exp, tc.log, tc.log1p, tc.sqrt, tc.rsqrt, tc.sin, tc.cos, tc.abs, pytest.param(tc.neg, marks=NON_TENSOR_BUG)],
+    [tc.exp, tc.log, tc.log1p, tc.sqrt, tc.rsqrt, tc.sin, tc.cos, tc.abs, tc.neg],
     ids=lambda f: f.__name__,
 )
 @pytest.mark.parametrize("bad", [[1.0, 2.0], 1.5], ids=["list", "float"])
@@ -650,7 +630,6 @@ def test_unary_op_rejects_non_tensor_input_with_type_error(fn: Callable, bad: ob
         fn(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: clamp([1.0], 0, 1) raises AttributeError, not TypeError")
 def test_clamp_rejects_non_tensor_input_with_type_error() -> None:
     with pytest.raises(TypeError):
         tc.clamp([1.0, 2.0], 0.0, 1.0)
@@ -681,11 +660,6 @@ def test_integer_tensor_cannot_require_grad(dtype: type) -> None:
         Tensor(data).requires_grad_()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: incompatible shapes raise numpy's ValueError; PyTorch raises "
-    "RuntimeError ('The size of tensor a (3) must match the size of tensor b (4)')",
-)
 def test_broadcasting_incompatible_shapes_raises_runtime_error() -> None:
     with pytest.raises(RuntimeError):
         Tensor(np.ones((2, 3))) + Tensor(np.ones((4,)))

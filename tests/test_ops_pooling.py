@@ -268,8 +268,6 @@ def test_max_pool2d_floor_mode_leaves_trailing_columns_without_gradient_and_ceil
     np.testing.assert_array_equal(ceil.data[..., 2], expected)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: max_pool2d keeps the arg-max offset in int16, which overflows for "
-                   "kernels of more than 32767 elements: wrong value, index and gradient")  # fmt: skip
 @pytest.mark.parametrize("width, stride", [(200, None), (201, 1)], ids=["tiling path", "general path"])
 def test_max_pool2d_kernel_with_more_than_32767_elements(width: int, stride: Any) -> None:
     x = np.zeros((1, 1, 200, width))

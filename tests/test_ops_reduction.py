@@ -74,21 +74,15 @@ def reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) 
     return tuple(1 if i in axes else n for i, n in enumerate(shape) if keepdim or i not in axes)
 
 
-def check_derivatives(fn: Callable[[Tensor], Any], x: np.ndarray, seed: int, *, double: bool = True,
+def check_derivatives(fn: Callable[[Tensor], Any], x: np.ndarray, seed: int, *,
                       full_on_corner: bool = True) -> None:  # fmt: skip
-    """Full-Jacobian gradcheck and gradgradcheck (full on a corner, fast mode on all of ``x``)."""
+    """Full-Jacobian gradcheck and gradgradcheck (full on a corner, fast mode on all of ``x``); 0-d inputs
+    and 0-d results included."""
     assert gradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, **TOL)
-    if double:
-        if full_on_corner:
-            assert gradgradcheck(fn, (Tensor(corner(x), requires_grad=True),), seed=seed, **TOL)
-        if not full_on_corner or corner(x).shape != x.shape:  # else the corner was everything
-            assert gradgradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, fast_mode=True, **TOL)
-
-
-def std_to_zero_dim(op_name: str, x_ndim: int, axes: tuple[int, ...], keepdim: bool) -> bool:
-    """std reduced to a 0-d result: its double backward is wrong (a core bug pinned by
-    test_std_over_every_dim_double_backward_matches_numeric), so the property tests leave it out."""
-    return op_name == "std" and not keepdim and len(axes) == x_ndim
+    if full_on_corner:
+        assert gradgradcheck(fn, (Tensor(corner(x), requires_grad=True),), seed=seed, **TOL)
+    if not full_on_corner or corner(x).shape != x.shape:  # else the corner was everything
+        assert gradgradcheck(fn, (Tensor(x, requires_grad=True),), seed=seed, fast_mode=True, **TOL)
 
 
 def var_kwargs(n: int) -> st.SearchStrategy[dict]:
@@ -183,8 +177,7 @@ def test_reduction_matches_numpy_and_numeric_derivatives(op: Reduction, data: st
     # derivatives; var/std on the corner need enough elements left for the correction
     n_corner = int(np.prod([corner(x).shape[a] for a in axes]))
     corner_ok = op.name not in ("var", "std") or n_corner - ddof(kwargs) > 0 and (op.name == "var" or n_corner >= 2)
-    double = not std_to_zero_dim(op.name, x.ndim, axes, keepdim)
-    check_derivatives(fn, x, data.draw(SEEDS, label="seed"), double=double, full_on_corner=corner_ok)
+    check_derivatives(fn, x, data.draw(SEEDS, label="seed"), full_on_corner=corner_ok)
 
 
 @given(x01=non_contiguous(LARGE, np.float64, 0.0, 1.0), seed=SEEDS, data=st.data())
@@ -201,8 +194,7 @@ def test_reductions_gradients_match_numeric_in_fast_mode_on_large_non_contiguous
         fn = lambda t: op.call(t, dim, keepdim, **kwargs)  # noqa: B023, E731
         try:
             gradcheck(fn, (Tensor(x01, requires_grad=True),), seed=seed, fast_mode=True)
-            if not std_to_zero_dim(op.name, x01.ndim, axes, keepdim):
-                gradgradcheck(fn, (Tensor(x01, requires_grad=True),), seed=seed, fast_mode=True)
+            gradgradcheck(fn, (Tensor(x01, requires_grad=True),), seed=seed, fast_mode=True)
         except GradcheckError as e:
             raise AssertionError(f"{op.name}(dim={dim}, keepdim={keepdim}, {kwargs}): {e}") from e
 
@@ -379,11 +371,6 @@ def test_var_with_no_degrees_of_freedom_is_nan_for_a_single_element() -> None:
     assert Tensor(np.array([1.5])).var(unbiased=False).item() == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: var/std with correction > N give nan; PyTorch divides by "
-    "max(0, N - correction) and gives inf for a non-constant input",
-)
 def test_var_with_correction_larger_than_count_is_inf_like_pytorch() -> None:
     with np.errstate(all="ignore"):
         assert Tensor(np.array([1.0, 3.0])).var(correction=3).item() == np.inf
@@ -401,12 +388,6 @@ def test_std_gradient_of_constant_input_is_zero() -> None:
     np.testing.assert_allclose(x.grad.data, [[0.0, 0.0], [-np.sqrt(0.5), np.sqrt(0.5)]])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: x.std() (every dim, 0-d result) has a wrong double backward: "
-    "np.sqrt of the 0-d variance returns a numpy scalar, so Sqrt's saved output is kept as a "
-    "constant (the same root cause as the 0-d double-backward bug)",
-)
 @pytest.mark.parametrize("kwargs", [{}, {"dim": (0, 1)}, {"unbiased": False}], ids=["default", "all_dims", "biased"])
 def test_std_over_every_dim_double_backward_matches_numeric(kwargs: dict) -> None:
     x = Tensor(np.array([[0.3, -1.2, 2.0], [0.5, 1.1, -0.4]]), requires_grad=True)
@@ -485,31 +466,20 @@ def test_sum_of_integer_and_bool_tensors_gives_int64() -> None:
     assert Tensor(np.array([True, True, False])).sum().dtype == np.int64
 
 
-ZERO_DIM_DOUBLE_BACKWARD_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: on a 0-d input numpy returns a scalar, so Function.apply wraps a new array and an "
-    "output saved with save_for_backward is kept as a constant: the double backward of logsumexp (through "
-    "exp) is wrong",
-)
 ZERO_DIM = {
-    "sum": (lambda t: t.sum() * t.sum(), False),
-    "mean": (lambda t: t.mean() * t, False),
-    "amax": (lambda t: t.amax() * t, False),
-    "var_biased": (lambda t: (t * t).var(unbiased=False) + t * t, False),
-    "logsumexp": (lambda t: t.logsumexp(0), True),
+    "sum": lambda t: t.sum() * t.sum(),
+    "mean": lambda t: t.mean() * t,
+    "amax": lambda t: t.amax() * t,
+    "var_biased": lambda t: (t * t).var(unbiased=False) + t * t,
+    "logsumexp": lambda t: t.logsumexp(0),
 }
 
 
-@pytest.mark.parametrize(
-    "fn", [pytest.param(f, marks=ZERO_DIM_DOUBLE_BACKWARD_BUG if bug else (), id=n) for n, (f, bug) in ZERO_DIM.items()]
-)
+@pytest.mark.parametrize("fn", list(ZERO_DIM.values()), ids=list(ZERO_DIM))
 def test_double_backward_on_zero_dim_input_matches_numeric(fn: Callable) -> None:
     assert gradgradcheck(fn, (Tensor(np.array(0.7), requires_grad=True),), seed=0, **TOL)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: mean/var/std of an integer tensor raise TypeError; PyTorch raises RuntimeError"
-)
 @pytest.mark.parametrize("op", ["mean", "var", "std"])
 def test_mean_var_std_of_integer_tensor_raise_runtime_error(op: str) -> None:
     with pytest.raises(RuntimeError):

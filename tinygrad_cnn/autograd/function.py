@@ -143,9 +143,7 @@ class Function:
                 t._output_nr = nr
             outputs.append(t)
         if record:
-            ctx.next_functions = tuple(
-                (a._edge() if need else (None, 0)) for a, need in zip(args, needs)
-            )
+            ctx.next_functions = tuple((a._edge() if need else (None, 0)) for a, need in zip(args, needs))
             ctx._input_meta = tuple((a.shape, a.dtype) if need else None for a, need in zip(args, needs))
             ctx._output_meta = tuple((t.shape, t.dtype) for t in outputs)
             if ctx._to_save:

@@ -438,7 +438,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     for d, (lo, hi) in enumerate(widths):
         if x.shape[d] + lo + hi < 0:
-            raise RuntimeError(f"pad(): pad: dim {d} of size {x.shape[d]} would get negative size {x.shape[d] + lo + hi}")
+            raise RuntimeError(
+                f"pad(): pad: dim {d} of size {x.shape[d]} would get negative size {x.shape[d] + lo + hi}"
+            )
     grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
     out = Pad.apply(x, grow, 0.0 if value is None else float(value)) if any(map(any, grow)) else x
     crop = tuple(slice(-min(lo, 0), out.shape[d] + min(hi, 0)) for d, (lo, hi) in enumerate(widths))

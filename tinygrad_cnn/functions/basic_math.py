@@ -167,31 +167,47 @@ class Neg(Function):
         return -grad
 
 
+def binary(fn: type[Function], a: Any, b: Any, names: tuple[str, str] = ("input", "other")) -> Tensor:
+    """Apply a broadcasting binary Function; shapes that do not broadcast raise RuntimeError, as PyTorch."""
+    a, b = operand(a, names[0]), operand(b, names[1])
+    sa, sb = _shape(a), _shape(b)
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise RuntimeError(
+                f"{fn.__name__.lower()}(): the shapes of {names[0]} {sa} and {names[1]} {sb} do not broadcast"
+            ) from None
+    return fn.apply(a, b)
+
+
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with broadcasting."""
-    return Add.apply(operand(a, "input"), operand(b))
+    return binary(Add, a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting."""
-    return Sub.apply(operand(a, "input"), operand(b))
+    return binary(Sub, a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
-    return Mul.apply(operand(a, "input"), operand(b))
+    return binary(Mul, a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` (true division) with broadcasting."""
-    return Div.apply(operand(a, "input"), operand(b))
+    return binary(Div, a, b)
 
 
 def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     """``base ** exponent``; base or exponent may be a Python number."""
-    return Pow.apply(operand(base, "input"), operand(exponent, "exponent"))
+    return binary(Pow, base, exponent, ("input", "exponent"))
 
 
 def neg(a: Tensor) -> Tensor:
     """``-a``."""
+    if not isinstance(a, Tensor):
+        raise TypeError(f"neg(): input: expected a Tensor, got {type(a).__name__}")
     return Neg.apply(a)

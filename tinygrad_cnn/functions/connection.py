@@ -218,7 +218,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     stride, dilation = _single(stride, "stride", op, 1), _single(dilation, "dilation", op, 1)
     if not isinstance(padding, str):
         padding = _single(padding, "padding", op, 0)
-    c, length, (o, cg, k) = x.shape[1], x.shape[2], w.shape
+    c, length, (_, cg, k) = x.shape[1], x.shape[2], w.shape
     if c != cg * groups:
         raise ValueError(f"{op}(): input has {c} channels but weight expects {cg * groups} "
                          f"(weight.shape[1] * groups = {cg} * {groups})")  # fmt: skip
@@ -231,8 +231,16 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out.squeeze(0) if unbatched else out
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002
-                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:  # fmt: skip
+def conv_transpose2d(  # noqa: D417
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
     """Transposed convolution (the gradient of conv2d in its input): input (N, C_in, H, W), weight
     (C_in, C_out/groups, kH, kW). Output size: (H - 1) * s - 2p + d(k - 1) + output_padding + 1."""
     op = "conv_transpose2d"

@@ -274,6 +274,8 @@ def minimum(a: Tensor, b: Any) -> Tensor:
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Clip each element to ``[min, max]`` (either bound may be None, or a Tensor)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"clamp(): input: expected a Tensor, got {type(x).__name__}")
     if min is None and max is None:
         raise ValueError("clamp(): at least one of 'min' or 'max' must not be None")
     return Clamp.apply(x, value(min), value(max))

@@ -129,7 +129,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None); needs a floating tensor, as in PyTorch."""
     x = _float(x, "mean")
     if x.dtype.kind != "f":
-        raise TypeError(f"mean(): input: expected a floating point tensor, got dtype {x.dtype}; use .float()")
+        raise RuntimeError(f"mean(): input: expected a floating point tensor, got dtype {x.dtype}; use .float()")
     return Mean.apply(x, dims(dim, x.ndim), _check_keepdim(keepdim, "mean"))
 
 
@@ -209,13 +209,16 @@ def _correction(unbiased: bool | None, correction: int | None) -> float:
 def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:  # fmt: skip
     """Variance over ``dim``: sum((x - mean)^2) / (N - correction); correction 1 (Bessel) by default,
-    ``unbiased=False`` means correction 0. N - correction <= 0 gives nan, as in PyTorch."""
+    ``unbiased=False`` means correction 0. N - correction <= 0 divides by 0 (inf, or nan for a constant
+    input), as in PyTorch."""
     x = _float(x, "var")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"var(): input: expected a floating point tensor, got dtype {x.dtype}; use .float()")
     axes = dims(dim, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     dof = n - _correction(unbiased, correction)
     centered = x - x.mean(axes, keepdim=True)
-    return (centered * centered).sum(axes, keepdim=keepdim) * (1 / dof if dof > 0 else float("nan"))
+    return (centered * centered).sum(axes, keepdim=keepdim) * (1 / dof if dof > 0 else float("inf"))
 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
