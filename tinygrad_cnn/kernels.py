@@ -89,12 +89,12 @@ def col2im(cols: np.ndarray, win: Window, shape: tuple[int, ...], ho: int, wo: i
     """The adjoint of ``im2col``: add each column entry back to its input pixel. ``shape`` is NCHW."""
     n, c, h, w = shape
     cols = cols.reshape(c, win.kh, win.kw, n, ho, wo)
-    out = np.zeros((n, c, h + 2 * win.ph, w + 2 * win.pw), dtype=cols.dtype)
+    # Accumulate channel-major (C, N, Hp, Wp), the layout of the columns, so each slice-add reads
+    # contiguous memory; one transpose to NCHW at the end.
+    out = np.zeros((c, n, h + 2 * win.ph, w + 2 * win.pw), dtype=cols.dtype)
     for i, j, rows, columns in win.offsets(ho, wo):
-        out[:, :, rows, columns] += cols[:, i, j].transpose(1, 0, 2, 3)
-    if win.ph or win.pw:
-        out = np.ascontiguousarray(out[:, :, win.ph : win.ph + h, win.pw : win.pw + w])
-    return out
+        out[:, :, rows, columns] += cols[:, i, j]
+    return np.ascontiguousarray(out[:, :, win.ph : win.ph + h, win.pw : win.pw + w].transpose(1, 0, 2, 3))
 
 
 def _per_group(a: np.ndarray, b: np.ndarray) -> np.ndarray:
