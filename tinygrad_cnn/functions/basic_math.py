@@ -171,7 +171,7 @@ def binary(fn: type[Function], a: Any, b: Any, names: tuple[str, str] = ("input"
     """Apply a broadcasting binary Function; shapes that do not broadcast raise RuntimeError, as PyTorch."""
     a, b = operand(a, names[0]), operand(b, names[1])
     sa, sb = _shape(a), _shape(b)
-    if sa != sb:
+    if sa != sb and sa and sb:  # a scalar or 0-d operand always broadcasts
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
