@@ -22,6 +22,7 @@ knows its inputs' nodes (``next_functions``) and the tensors saved for backward.
 from __future__ import annotations
 
 import traceback
+import weakref
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,7 @@ class Function:
         if self._released:
             raise RuntimeError(_FREED)
         saved = self._saved if self._saved is not None else self._to_save
+        saved = tuple(s.tensor(self) if isinstance(s, _SavedOutput) else s for s in saved)
         for i, (t, version) in enumerate(zip(saved, self._saved_versions)):
             if t is not None and t._version != version:
                 raise RuntimeError(
@@ -148,18 +150,42 @@ class Function:
             ctx._output_meta = tuple((t.shape, t.dtype) for t in outputs)
             if ctx._to_save:
                 ctx._saved = tuple(_as_saved(s, raw_outputs, outputs, Tensor) for s in ctx._to_save)
-                ctx._saved_versions = tuple(-1 if s is None else s._version for s in ctx._saved)
+                ctx._saved_versions = tuple(
+                    -1 if s is None else 0 if isinstance(s, _SavedOutput) else s._version for s in ctx._saved
+                )
                 ctx._to_save = ()
             if anomaly._enabled:
                 ctx._trace = traceback.format_stack()[:-1]
         return outputs[0] if single else tuple(outputs)
 
 
+class _SavedOutput:
+    """A node's own output, saved without a strong reference to the output Tensor: holding the Tensor
+    would make a cycle (output -> grad_fn -> saved -> output) that only the cyclic garbage collector
+    frees, so a graph dropped without backward would linger. ``tensor(node)`` gives back the output (the
+    same object while it lives, else an equivalent one with the same data and grad_fn)."""
+
+    __slots__ = ("data", "nr", "ref")
+
+    def __init__(self, out: Any, nr: int) -> None:
+        self.data, self.nr, self.ref = out.data, nr, weakref.ref(out)
+
+    def tensor(self, node: Function) -> Any:
+        out = self.ref()
+        if out is None:
+            from tinygrad_cnn.tensor import Tensor
+
+            out = Tensor(self.data)
+            if node.next_functions:  # recorded: it is a differentiable output of ``node``
+                out._requires_grad, out.grad_fn, out._output_nr = True, node, self.nr
+        return out
+
+
 def _as_saved(value: Any, raw_outputs: tuple, outputs: list, tensor_cls: type) -> Any:
-    """A saved value as a Tensor: an output's own array becomes that output (so it stays differentiable)."""
+    """A saved value as a Tensor: an output's own array stays that output (so it stays differentiable)."""
     if value is None or isinstance(value, tensor_cls):
         return value
-    for raw, out in zip(raw_outputs, outputs):
+    for nr, (raw, out) in enumerate(zip(raw_outputs, outputs)):
         if value is raw or value is out.data:
-            return out
+            return _SavedOutput(out, nr) if out.grad_fn is not None else out
     return tensor_cls(np.asarray(value))
