@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_cnn import kernels
 from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.functions.connection import _pair
 from tinygrad_cnn.functions.reduction import ValuesIndices
 from tinygrad_cnn.kernels import Window
 from tinygrad_cnn.tensor import Tensor
@@ -124,12 +125,6 @@ def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
 
 
 # -- argument checking ------------------------------------------------------------------------------------------
-def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
-    from tinygrad_cnn.functions.connection import _pair as pair
-
-    return pair(value, name, op, minimum)
-
-
 def _input(x: Any, op: str) -> tuple[Tensor, bool]:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
