@@ -450,11 +450,6 @@ def test_gelu_rejects_unknown_approximation() -> None:
         F.gelu(Tensor(np.ones(2)), approximate="erf")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: activations refuse integer tensors (TypeError); PyTorch's relu "
-    "keeps int64 and sigmoid/tanh promote to float32",
-)
 def test_activations_accept_integer_tensors_like_pytorch() -> None:
     ints = Tensor(np.array([-2, 0, 3], dtype=np.int64))
     assert F.relu(ints).dtype == np.int64

@@ -481,11 +481,6 @@ def test_clamp_without_bounds_is_refused() -> None:
         tc.clamp(Tensor(np.ones(2)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: clamp of an integer tensor with float bounds stays integer "
-    "(truncated); PyTorch promotes to float32",
-)
 def test_clamp_integer_tensor_with_float_bounds_promotes_to_float32() -> None:
     out = Tensor(np.array([1, 2], dtype=np.int64)).clamp(0.5, 1.5)
     assert out.dtype == np.float32
@@ -607,11 +602,6 @@ def test_float32_with_float64_tensor_gives_float64_and_gradients_keep_input_dtyp
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a 0-d float64 tensor promotes a float32 tensor to float64; "
-    "PyTorch keeps float32 (0-d tensors do not raise the dtype within a category)",
-)
 def test_float32_tensor_with_zero_dim_float64_tensor_stays_float32() -> None:
     assert (Tensor(F32) * Tensor(np.array(2.5))).dtype == np.float32
 

@@ -376,11 +376,6 @@ def test_var_with_correction_larger_than_count_is_inf_like_pytorch() -> None:
         assert Tensor(np.array([1.0, 3.0])).var(correction=3).item() == np.inf
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: std of a constant slice has a nan gradient (grad / (2 * 0) * 0); "
-    "PyTorch masks it to 0 (std_backward: masked_fill_(result == 0, 0))",
-)
 def test_std_gradient_of_constant_input_is_zero() -> None:
     x = Tensor(np.array([[1.0, 1.0], [2.0, 3.0]]), requires_grad=True)
     with np.errstate(all="ignore"):

@@ -18,11 +18,10 @@ _GELU_C = 0.044715
 
 
 def _check(x: Any, op: str) -> Tensor:
+    """A Tensor input; integer and bool tensors are promoted to float32, as PyTorch's float ops do."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
-    return x
+    return x if x.dtype.kind == "f" else x.float()
 
 
 class Relu(Function):
@@ -209,7 +208,10 @@ class LogSoftmax(Function):
 
 # -- functional forms (nn.functional signatures) -------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor."""
+    """max(x, 0). ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+    Integer tensors stay integer, as in PyTorch."""
+    if isinstance(input, Tensor) and input.dtype.kind in "iu":
+        return Tensor(np.maximum(input.data, 0))
     return Relu.apply(_check(input, "relu"))
 
 

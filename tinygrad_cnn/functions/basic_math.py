@@ -32,9 +32,16 @@ def value(x: Any) -> Any:
 
 def fix_dtype(out: np.ndarray, *operands: Any) -> np.ndarray:
     """PyTorch's promotion where numpy differs: integer tensors with a float scalar (or true division of
-    integers) give float32, not float64."""
-    if out.dtype == np.float64 and not any(isinstance(o, Tensor) and o.dtype == np.float64 for o in operands):
+    integers) give float32, not float64; and a 0-d float64 tensor does not widen a float32 tensor that
+    has dimensions (0-d tensors act like scalars within the float category)."""
+    if out.dtype != np.float64:
+        return out
+    tensors = [o for o in operands if isinstance(o, Tensor)]
+    if not any(t.dtype == np.float64 for t in tensors):
         return out.astype(np.float32)
+    dimensioned = [t.dtype for t in tensors if t.ndim > 0 and t.dtype.kind == "f"]
+    if dimensioned and np.float64 not in dimensioned:
+        return out.astype(np.result_type(*dimensioned))
     return out
 
 

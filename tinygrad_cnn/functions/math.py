@@ -278,7 +278,10 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 
         raise TypeError(f"clamp(): input: expected a Tensor, got {type(x).__name__}")
     if min is None and max is None:
         raise ValueError("clamp(): at least one of 'min' or 'max' must not be None")
-    return Clamp.apply(x, value(min), value(max))
+    lo, hi = value(min), value(max)
+    if x.dtype.kind in "biu" and any(np.asarray(b).dtype.kind == "f" for b in (lo, hi) if b is not None):
+        x = x.float()  # float bounds promote an integer tensor, as PyTorch
+    return Clamp.apply(x, lo, hi)
 
 
 clip = clamp

@@ -104,6 +104,22 @@ class ExtremumDim(Function):
         return _spread(grad, ctx) * onehot, None, None, None
 
 
+class StdFromVar(Function):
+    """sqrt(var) whose gradient is taken as 0 where the result is 0 (a constant slice)."""
+
+    @staticmethod
+    def forward(ctx: Any, v: Tensor) -> np.ndarray:
+        out = np.sqrt(v.data)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        nonzero = out.data != 0
+        return grad / (out * 2) if nonzero.all() else (grad / (out * 2)).where(Tensor(nonzero), 0.0)
+
+
 def _float(x: Any, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
@@ -223,8 +239,9 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:  # fmt: skip
-    """Standard deviation: ``var(...).sqrt()``."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation: the square root of ``var(...)``; where it is 0 the gradient is 0 (not nan),
+    as PyTorch."""
+    return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
