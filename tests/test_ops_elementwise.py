@@ -396,7 +396,6 @@ def test_pow_zero_tensor_exponent_gradient_at_zero_base_is_zero() -> None:
     np.testing.assert_array_equal(base.grad.data, [0.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: d(0.0**e)/de for e < 0 is nan (inf * 0); PyTorch gives -inf")
 def test_pow_python_zero_base_gradient_wrt_negative_exponent_is_minus_inf() -> None:
     exponent = Tensor(np.array([-1.0]), requires_grad=True)
     with np.errstate(divide="ignore", invalid="ignore"):

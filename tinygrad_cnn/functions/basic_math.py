@@ -159,7 +159,8 @@ class Pow(Function):
             if isinstance(b, Tensor):
                 log_b = (b.where(Tensor(~zero), 1.0) if zero.any() else b).log()
             else:
-                log_b = 0.0 if b == 0 else float(np.log(b))
+                # 0 ** e: log 0 = -inf, taken as 0 where e >= 0 (as for tensor bases), -inf where e < 0
+                log_b = Tensor(np.where(e.data >= 0, 0.0, -np.inf).astype(e.dtype)) if b == 0 else float(np.log(b))
             ge = sum_to(grad * out * log_b, te.shape)
         return gb, ge
 
