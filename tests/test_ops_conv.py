@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from tinygrad_cnn.testing.strategies import (
     non_contiguous,
 )
 
-SEEDS = st.integers(0, 2**32 - 1)
 # The loop-reference forward tests are cheap: more examples than the profile's (never fewer).
 MORE_EXAMPLES = settings(max_examples=max(75, settings.default.max_examples))
 Pair = tuple[int, int]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from helpers import LARGE, SEEDS, SMALL, TOL, corner, upstream
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,21 +31,7 @@ from tinygrad_cnn.testing.strategies import (
     broadcastable_shapes,
     maybe_non_contiguous,
     non_contiguous,
-    shapes,
 )
-
-SMALL = shapes(min_dims=0, max_dims=3, max_side=4)  # full Jacobians
-LARGE = shapes(min_dims=2, max_dims=4, min_side=3, max_side=8)  # fast mode
-SEEDS = st.integers(0, 2**32 - 1)
-# Central differences in float64 (eps 1e-6) are accurate to ~1e-9 on these small, well-scaled inputs:
-# tolerances 100x tighter than gradcheck's defaults, so that a gradient off by 0.1% fails. The fast-mode
-# checks on large inputs sum thousands of rounding errors and keep gradcheck's defaults.
-TOL = {"atol": 1e-7, "rtol": 1e-5}
-
-
-def upstream(shape: tuple[int, ...], dtype: type, seed: int = 0) -> Tensor:
-    """A random, non-uniform upstream gradient."""
-    return Tensor(np.asarray(np.random.default_rng(seed).standard_normal(shape), dtype=dtype))
 
 
 def grads_of(fn: Callable[..., Tensor], *arrays_: np.ndarray, seed: int = 0) -> tuple[Tensor, list[Tensor]]:
@@ -53,11 +40,6 @@ def grads_of(fn: Callable[..., Tensor], *arrays_: np.ndarray, seed: int = 0) -> 
     out = fn(*leaves)
     out.backward(upstream(out.shape, out.dtype, seed))
     return out, [t.grad for t in leaves]
-
-
-def corner(a: np.ndarray) -> np.ndarray:
-    """At most 2 elements along each axis (a view: the layout is kept; broadcasting is preserved)."""
-    return a[tuple(slice(0, 2) for _ in range(a.ndim))]
 
 
 def leaves(*arrays_: np.ndarray, requires_grad: tuple[bool, ...] | None = None) -> tuple[Tensor, ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS, assert_same
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,19 +20,11 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import arrays, index_expressions, maybe_non_contiguous, non_contiguous, shapes
 
-SEEDS = st.integers(0, 2**32 - 1)
 FULL_MODE_MAX_ELEMENTS = 64
 
 
 def leaf(a: np.ndarray) -> Tensor:
     return Tensor(a, requires_grad=True)
-
-
-def assert_same(t: Tensor, expected: np.ndarray) -> None:
-    assert isinstance(t, Tensor)
-    assert t.shape == expected.shape
-    assert t.dtype == expected.dtype
-    np.testing.assert_array_equal(t.data, expected)
 
 
 @st.composite

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -34,7 +35,6 @@ from tinygrad_cnn.functions.loss import (
 )
 from tinygrad_cnn.testing.strategies import arrays, maybe_non_contiguous
 
-SEEDS = st.integers(0, 2**32 - 1)
 REDUCTIONS = st.sampled_from(["none", "mean", "sum"])
 FULL_MODE_MAX_ELEMENTS = 40  # above this many input elements, gradcheck runs in fast mode
 

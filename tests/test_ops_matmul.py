@@ -9,14 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import broadcastable_shapes, maybe_non_contiguous, non_contiguous
-
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def leaf(a: np.ndarray) -> Tensor:

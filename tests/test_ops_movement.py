@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS, assert_same
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,6 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import arrays, dims, maybe_non_contiguous, non_contiguous, shapes
 
-SEEDS = st.integers(0, 2**32 - 1)
 FULL_MODE_MAX_ELEMENTS = 64  # above this many input elements, gradcheck runs in fast mode
 
 
@@ -37,13 +37,6 @@ def check_grad(fn: Callable[..., Any], *arrays_: np.ndarray, seed: int, gradgrad
     assert gradcheck(fn, inputs, seed=seed, fast_mode=fast)
     if gradgrad:
         assert gradgradcheck(fn, inputs, seed=seed, fast_mode=fast)
-
-
-def assert_same(t: Tensor, expected: np.ndarray) -> None:
-    assert isinstance(t, Tensor)
-    assert t.shape == expected.shape
-    assert t.dtype == expected.dtype
-    np.testing.assert_array_equal(t.data, expected)
 
 
 @st.composite

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,6 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.testing.strategies import PoolConfig, arrays, maybe_non_contiguous, pool_configs
 
-SEEDS = st.integers(0, 2**32 - 1)
 # The loop-reference forward tests are cheap: more examples than the profile's (never fewer).
 MORE_EXAMPLES = settings(max_examples=max(75, settings.default.max_examples))
 Pair = tuple[int, int]
