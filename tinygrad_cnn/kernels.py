@@ -169,21 +169,18 @@ def _tiles(win: Window, shape: tuple[int, ...], ho: int, wo: int) -> bool:
 def max_pool2d_forward(x: np.ndarray, win: Window, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray]:
     """Max over each window and the (first) arg-max as an offset ``i * kw + j`` within the window.
     NaN wins, as in PyTorch."""
-    n, c = x.shape[:2]
-    if _tiles(win, x.shape, ho, wo):
-        windows = x.reshape(n, c, ho, win.kh, wo, win.kw).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, -1)
-        arg = windows.argmax(axis=-1).astype(_offset_dtype(win))
-        return np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0], arg
     xp = _pool_input(x, win, ho, wo, -np.inf)
-    best = arg = None
-    for k, (_, _, rows, columns) in enumerate(win.offsets(ho, wo)):
-        cand = xp[:, :, rows, columns]
-        if best is None:
-            best, arg = cand.copy(), np.zeros(cand.shape, dtype=_offset_dtype(win))
-            continue
-        better = (cand > best) | np.isnan(cand)
-        np.copyto(best, cand, where=better)
-        arg[better] = k
+    views = [xp[:, :, rows, columns] for _, _, rows, columns in win.offsets(ho, wo)]
+    best = views[0].copy()
+    for v in views[1:]:
+        np.maximum(best, v, out=best)  # propagates NaN
+    arg = np.zeros(best.shape, dtype=_offset_dtype(win))
+    for k in range(len(views) - 1, 0, -1):  # descending, so the first maximum's offset is written last
+        arg[views[k] == best] = k
+    arg[views[0] == best] = 0
+    if np.isnan(best).any():  # windows holding NaN: the last NaN, as PyTorch's `val > max || isnan(val)`
+        for k, v in enumerate(views):
+            arg[np.isnan(v)] = k
     return best, arg
 
 
