@@ -108,7 +108,7 @@ def _per_group(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _channels_first(y: np.ndarray, groups: int) -> np.ndarray:
+def channels_first(y: np.ndarray, groups: int) -> np.ndarray:
     """(N, O, Ho, Wo) -> (groups, O / groups, N * Ho * Wo), the layout the GEMMs take."""
     n, o = y.shape[:2]
     return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
@@ -131,19 +131,25 @@ def conv2d_forward(
     return np.ascontiguousarray(out), cols
 
 
-def conv2d_input_grad(gy: np.ndarray, w: np.ndarray, win: Window, groups: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Gradient of conv2d w.r.t. its input of NCHW ``shape`` (also conv_transpose2d's forward)."""
+def conv2d_input_grad(
+    gy: np.ndarray, w: np.ndarray, win: Window, groups: int, shape: tuple[int, ...], g: np.ndarray | None = None
+) -> np.ndarray:
+    """Gradient of conv2d w.r.t. its input of NCHW ``shape`` (also conv_transpose2d's forward).
+    ``g`` is ``channels_first(gy, groups)`` when the caller already has it."""
     o = w.shape[0]
     ho, wo = gy.shape[2:]
-    g = _channels_first(gy, groups)
+    g = channels_first(gy, groups) if g is None else g
     wg = w.reshape(groups, o // groups, -1)
     cols = _per_group(wg.transpose(0, 2, 1), g)  # (groups, C/groups * kh * kw, N * Ho * Wo)
     return col2im(cols.reshape(-1, cols.shape[2]), win, shape, ho, wo)
 
 
-def conv2d_weight_grad(cols: np.ndarray, gy: np.ndarray, groups: int, w_shape: tuple[int, ...]) -> np.ndarray:
-    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient."""
-    g = _channels_first(gy, groups)
+def conv2d_weight_grad(
+    cols: np.ndarray, gy: np.ndarray, groups: int, w_shape: tuple[int, ...], g: np.ndarray | None = None
+) -> np.ndarray:
+    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient
+    (``g`` is ``channels_first(gy, groups)`` when the caller already has it)."""
+    g = channels_first(gy, groups) if g is None else g
     colsg = cols.reshape(groups, -1, cols.shape[1])
     return _per_group(g, colsg.transpose(0, 2, 1)).reshape(w_shape)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygrad_cnn import kernels
 from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.autograd.grad_mode import is_grad_enabled
 from tinygrad_cnn.kernels import Window
 from tinygrad_cnn.tensor import Tensor
 
@@ -35,8 +36,17 @@ class Conv2d(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, w, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = ConvTranspose2d.apply(grad, w, None, ctx.win, ctx.groups, x.shape) if need_x else None
         cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
+        if not is_grad_enabled():  # plain backward: run the kernels directly, sharing one relayout of grad
+            gy, g = grad.data, kernels.channels_first(grad.data, ctx.groups)
+            return (
+                Tensor(kernels.conv2d_input_grad(gy, w.data, ctx.win, ctx.groups, x.shape, g)) if need_x else None,
+                Tensor(kernels.conv2d_weight_grad(cols, gy, ctx.groups, w.shape, g)) if need_w else None,
+                Tensor(g.sum(axis=2).reshape(-1)) if need_b else None,
+                None, None, None,
+            )  # fmt: skip
+        # create_graph: the same gradients as differentiable Functions (double backward)
+        gx = ConvTranspose2d.apply(grad, w, None, ctx.win, ctx.groups, x.shape) if need_x else None
         gw = Conv2dWeightGrad.apply(x, grad, ctx.win, ctx.groups, w.shape, cols) if need_w else None
         gb = grad.sum((0, 2, 3)) if need_b else None
         return gx, gw, gb, None, None, None
