@@ -119,6 +119,19 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __repr__(self) -> str:
+        """As torch: a run of children with the same repr prints once, as ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return self._get_name() + "()"
+        lines, start = [], 0
+        for end in range(1, len(reprs) + 1):
+            if end == len(reprs) or reprs[end] != reprs[start]:
+                label = f"({start}): " if end - start == 1 else f"({start}-{end - 1}): {end - start} x "
+                lines.append((label + reprs[start]).replace("\n", "\n  "))
+                start = end
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
@@ -127,13 +140,15 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if isinstance(modules, Module) or not isinstance(modules, Iterable):
+        if not isinstance(modules, Iterable):
             raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -183,9 +198,10 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        is_map = isinstance(modules, (Mapping, ModuleDict))
+        pairs = modules.items() if is_map else modules
         for j, pair in enumerate(pairs):
-            if isinstance(modules, Mapping):
+            if is_map:
                 key, module = pair
             else:
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:

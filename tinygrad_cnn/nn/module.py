@@ -118,17 +118,17 @@ class Module:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._check_name("parameter", name)
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._check_name("module", name)
-            self._forget(name)
-            self._modules[name] = value
         elif "_parameters" in d and name in self._parameters:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
                                 "(tinygrad_cnn.nn.Parameter or None expected)")  # fmt: skip
             self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._check_name("module", name)
+            self._forget(name, keep=self._modules)
+            self._modules[name] = value
         elif "_modules" in d and name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
@@ -141,10 +141,11 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict) -> None:
         self.__dict__.pop(name, None)
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -164,7 +165,8 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        keys = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        return sorted(k for k in keys if not k[:1].isdigit())
 
     # -- traversal ---------------------------------------------------------------------------------
     def named_modules(self, memo: set[int] | None = None, prefix: str = "",
@@ -244,8 +246,9 @@ class Module:
         """Set training mode (``mode=True``) or evaluation mode on this module and its descendants."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {type(mode).__name__}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -283,8 +286,8 @@ class Module:
                 for t in store.values():
                     if t is None or t.data.dtype.kind != "f":
                         continue
-                    t.data = t.data.astype(dtype)
-                    if t.grad is not None:
+                    t.data = t.data.astype(dtype, copy=False)
+                    if t.grad is not None and t.grad.dtype != dtype:
                         t.grad = Tensor(t.grad.data.astype(dtype))
         return self
 
@@ -368,10 +371,10 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors: list[str] = []
         if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         arrays: dict[str, np.ndarray] = {}
         for key, target in own.items():
             if key not in state_dict:
@@ -386,9 +389,6 @@ class Module:
             if value.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
                               f"the shape in current model is {target.shape}.")  # fmt: skip
-                continue
-            if not np.can_cast(value.dtype, target.dtype, casting="same_kind") and target.dtype.kind != "f":
-                errors.append(f"dtype mismatch for {key}: cannot copy {value.dtype} into {target.dtype}.")
                 continue
             arrays[key] = value
         if errors:
