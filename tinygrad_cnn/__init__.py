@@ -102,6 +102,7 @@ from tinygrad_cnn.functions.reduction import (
     var,
 )
 from tinygrad_cnn.random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from tinygrad_cnn.serialization import load, load_metadata, load_state, save, save_state
 from tinygrad_cnn.tensor import Tensor
 
 __version__ = "0.1.0"
