@@ -6,7 +6,7 @@ graph; every op's gradient rule is checked against numerical derivatives (``grad
 
 import builtins
 
-from tinygrad_cnn import autograd, nn
+from tinygrad_cnn import autograd, nn, optim
 from tinygrad_cnn.autograd import (
     Function,
     GradcheckError,
