@@ -1,11 +1,17 @@
 """Train a small CNN on the bundled MNIST digits, written as raw tensor expressions.
 
 conv 1->16 5x5 (padding 2), ReLU, 2x2 max pool, conv 16->32 3x3 (padding 1), ReLU, 2x2 max pool,
-linear 32*7*7 -> 10, cross-entropy; plain SGD with momentum written by hand under ``tc.no_grad()``.
-No ``nn.Module`` or optimizer yet: the parameters are leaf tensors. Prints the mean training loss of
-each epoch and the validation accuracy.
+linear 32*7*7 -> 10, cross-entropy; SGD with momentum written by hand under ``tc.no_grad()``.
 
-Run: ``python examples/train_digits_cnn.py [--epochs 3]``.
+No ``nn.Module``, no optimizer: the weights are plain leaf Tensors created with ``requires_grad=True``,
+the model is a function of them built from ``tinygrad_cnn.nn.functional`` ops, ``loss.backward()``
+fills each weight's ``.grad``, and the update is ordinary in-place arithmetic. This is everything
+``nn.Conv2d`` and ``optim.SGD`` do for you (``examples/train_mnist.py`` is the same job written with
+them). ``F.cross_entropy(logits, y)`` is itself just ``-F.log_softmax(logits, 1)[tc.arange(n), y].mean()``.
+
+Prints the mean training loss of each epoch and the validation accuracy (about 0.97 after 3 epochs).
+
+Run: ``python examples/tensor_expressions.py [--epochs 3] [--lr 0.05] [--seed 0]``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     w2, b2 = he_init(32, 16, 3, 3, fan_in=144), tc.zeros(32, requires_grad=True)
     w3, b3 = he_init(10, 32 * 7 * 7, fan_in=32 * 7 * 7), tc.zeros(10, requires_grad=True)
     params = [w1, b1, w2, b2, w3, b3]
+    print(f"parameters: {sum(p.numel() for p in params):,} in {len(params)} leaf tensors")
     velocity = [tc.zeros_like(p) for p in params]
 
     def logits(x: tc.Tensor) -> tc.Tensor:
@@ -62,12 +69,13 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(0, len(order), args.batch_size):
             idx = order[i : i + args.batch_size]
             loss = F.cross_entropy(logits(tc.tensor(train_x[idx])), tc.tensor(train_y[idx]))
-            loss.backward()
-            with tc.no_grad():
+            loss.backward()  # fills p.grad for every leaf p that requires grad
+            with tc.no_grad():  # the update must not be recorded in the graph
+                # v <- momentum * v + grad;  p <- p - lr * v  (torch.optim.SGD's momentum rule)
                 for p, v in zip(params, velocity):
                     v.mul_(args.momentum).add_(p.grad)
                     p.sub_(v, alpha=args.lr)
-                    p.grad = None
+                    p.grad = None  # gradients accumulate: clear them before the next backward
             losses.append(loss.item())
         elapsed = time.perf_counter() - start
         print(f"epoch {epoch}/{args.epochs}  loss {np.mean(losses):.4f}  ({elapsed:.1f} s)")
