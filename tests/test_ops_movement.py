@@ -548,9 +548,9 @@ def _x() -> Tensor:
 
 BAD_INPUT = [
     pytest.param(lambda: _x().reshape(4, 4), RuntimeError, r"\[4, 4\].*size 15", id="reshape-wrong-size"),
-    pytest.param(lambda: _x().view(-1, -1), RuntimeError, "size 15", id="reshape-two-inferred-dims"),
+    pytest.param(lambda: _x().view(-1, -1), RuntimeError, "only one dimension", id="reshape-two-inferred-dims"),
     pytest.param(lambda: _x().reshape(-1, 4), RuntimeError, "size 15", id="reshape-inferred-not-integral"),
-    pytest.param(lambda: _x().unflatten(0, (2, 2)), RuntimeError, "15", id="unflatten-sizes-dont-multiply"),
+    pytest.param(lambda: _x().unflatten(0, (2, 2)), RuntimeError, r"dim 0 \(5\)", id="unflatten-sizes-dont-multiply"),
     pytest.param(lambda: _x().expand(5, 4), RuntimeError, "non-singleton dimension 1", id="expand-non-singleton"),
     pytest.param(lambda: _x().expand(3), RuntimeError, "number of sizes", id="expand-fewer-sizes"),
     pytest.param(lambda: _x().broadcast_to((2, 3)), RuntimeError, "non-singleton", id="broadcast_to-incompatible"),

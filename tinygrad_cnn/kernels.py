@@ -111,7 +111,7 @@ def _per_group(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def channels_first(y: np.ndarray, groups: int) -> np.ndarray:
     """(N, O, Ho, Wo) -> (groups, O / groups, N * Ho * Wo), the layout the GEMMs take."""
     n, o = y.shape[:2]
-    return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
+    return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(groups, o // groups, n * y.shape[2] * y.shape[3])
 
 
 def conv2d_forward(
@@ -126,7 +126,7 @@ def conv2d_forward(
     o = w.shape[0]
     ho, wo = out_hw or win.out_size(*x.shape[2:])
     cols = im2col(x, win, ho, wo)
-    out = _per_group(w.reshape(groups, o // groups, -1), cols.reshape(groups, -1, cols.shape[1]))
+    out = _per_group(w.reshape(groups, o // groups, -1), cols.reshape(groups, cols.shape[0] // groups, cols.shape[1]))
     out = out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
     return np.ascontiguousarray(out), cols
 
@@ -141,7 +141,7 @@ def conv2d_input_grad(
     g = channels_first(gy, groups) if g is None else g
     wg = w.reshape(groups, o // groups, -1)
     cols = _per_group(wg.transpose(0, 2, 1), g)  # (groups, C/groups * kh * kw, N * Ho * Wo)
-    return col2im(cols.reshape(-1, cols.shape[2]), win, shape, ho, wo)
+    return col2im(cols.reshape(cols.shape[0] * cols.shape[1], cols.shape[2]), win, shape, ho, wo)
 
 
 def conv2d_weight_grad(
@@ -150,7 +150,7 @@ def conv2d_weight_grad(
     """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient
     (``g`` is ``channels_first(gy, groups)`` when the caller already has it)."""
     g = channels_first(gy, groups) if g is None else g
-    colsg = cols.reshape(groups, -1, cols.shape[1])
+    colsg = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
     return _per_group(g, colsg.transpose(0, 2, 1)).reshape(w_shape)
 
 

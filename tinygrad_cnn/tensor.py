@@ -93,6 +93,8 @@ class Tensor:
         ``gradient`` is required unless self has one element. The graph's saved tensors are freed
         afterwards unless ``retain_graph=True``; ``create_graph=True`` makes the gradients differentiable.
         """
+        if gradient is not None and not isinstance(gradient, (Tensor, np.ndarray, int, float, np.number)):
+            raise TypeError(f"backward(): gradient: expected a Tensor or None, got {type(gradient).__name__}")
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
@@ -206,9 +208,13 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __float__(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars, got {self.data.size}")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self.data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars, got {self.data.size}")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -226,9 +232,13 @@ class Tensor:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)`` converts (differentiably between float types); ``to("cpu")`` returns self."""
         dtype = kwargs.get("dtype")
-        for a in args:
+        for a in list(args) + ([kwargs["device"]] if kwargs.get("device") is not None else []):
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
+            if isinstance(a, str) and a.removeprefix("torch.").removeprefix("tinygrad_cnn.") not in dtypes._BY_NAME:
+                raise RuntimeError(f"to(): expected the device 'cpu' (the only one) or a dtype, got {a!r}")
+            if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+                raise RuntimeError(f"to(): device index {a}: there is no accelerator; the only device is 'cpu'")
             dtype = a
         if dtype is None:
             return self
@@ -238,6 +248,8 @@ class Tensor:
         return _array.Cast.apply(self, target)
 
     def type(self, dtype: Any) -> Tensor:
+        if isinstance(dtype, str) and dtype.removeprefix("torch.").removeprefix("tinygrad_cnn.") not in dtypes._BY_NAME:
+            raise ValueError(f"type(): dtype: invalid type {dtype!r}")
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -393,6 +405,38 @@ class Tensor:
         self._version += 1
         return self
 
+    def _operand(self, x: Any, op: str, name: str = "other") -> Any:
+        """Check an in-place operand (a Tensor, a number, or array-like data) before numpy sees it: TypeError
+        for a non-number, RuntimeError for a shape that does not broadcast to self's shape (as PyTorch)."""
+        if isinstance(x, (int, float, np.number, np.bool_)):  # bool is an int
+            return x
+        if isinstance(x, Tensor):
+            shape = x.shape
+        elif isinstance(x, (np.ndarray, list, tuple)):
+            arr = np.asarray(x)
+            if arr.dtype.kind not in "fiub":
+                raise TypeError(f"{op}(): {name}: expected a Tensor or a number, got {type(x).__name__} of {arr.dtype}")
+            shape = arr.shape
+        else:
+            raise TypeError(f"{op}(): {name}: expected a Tensor or a number, got {type(x).__name__}")
+        if shape != self.shape:
+            try:
+                fits = np.broadcast_shapes(shape, self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise RuntimeError(
+                    f"{op}(): {name}: shape {shape} does not broadcast to the shape {self.shape} of the tensor "
+                    "updated in place"
+                )
+        return x.data if isinstance(x, Tensor) else x
+
+    @staticmethod
+    def _number(v: Any, op: str, name: str) -> Any:
+        if not isinstance(v, (int, float, np.number, np.bool_)):
+            raise TypeError(f"{op}(): {name}: expected a number, got {type(v).__name__}")
+        return v
+
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
 
@@ -407,38 +451,49 @@ class Tensor:
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """In place: ``self += alpha * other``."""
-        o = _data(other)
+        o = self._operand(other, "add_")
+        self._number(alpha, "add_", "alpha")
         return self._inplace("add_", lambda d: np.add(d, o if alpha == 1 else o * alpha, out=d))
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """In place: ``self -= alpha * other``."""
-        o = _data(other)
+        o = self._operand(other, "sub_")
+        self._number(alpha, "sub_", "alpha")
         return self._inplace("sub_", lambda d: np.subtract(d, o if alpha == 1 else o * alpha, out=d))
 
     def mul_(self, other: Any) -> Tensor:
         """In place: ``self *= other``."""
-        o = _data(other)
+        o = self._operand(other, "mul_")
         return self._inplace("mul_", lambda d: np.multiply(d, o, out=d))
 
     def div_(self, other: Any) -> Tensor:
         """In place: ``self /= other``."""
-        o = _data(other)
+        o = self._operand(other, "div_")
         return self._inplace("div_", lambda d: np.divide(d, o, out=d))
 
     def pow_(self, exponent: Any) -> Tensor:
-        o = _data(exponent)
+        o = self._operand(exponent, "pow_", "exponent")
         return self._inplace("pow_", lambda d: np.power(d, o, out=d))
 
     def addcmul_(self, t1: Any, t2: Any, value: Scalar = 1) -> Tensor:
         """In place: ``self += value * t1 * t2``."""
+        self._operand(t1, "addcmul_", "tensor1"), self._operand(t2, "addcmul_", "tensor2")
+        self._number(value, "addcmul_", "value")
         return self._inplace("addcmul_", lambda d: np.add(d, value * (_data(t1) * _data(t2)), out=d))
 
     def addcdiv_(self, t1: Any, t2: Any, value: Scalar = 1) -> Tensor:
         """In place: ``self += value * t1 / t2``."""
+        self._operand(t1, "addcdiv_", "tensor1"), self._operand(t2, "addcdiv_", "tensor2")
+        self._number(value, "addcdiv_", "value")
         return self._inplace("addcdiv_", lambda d: np.add(d, value * (_data(t1) / _data(t2)), out=d))
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         """In place: clip the values to ``[min, max]``."""
+        if min is None and max is None:
+            raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None:
+                self._operand(bound, "clamp_", name)
         return self._inplace("clamp_", lambda d: np.clip(d, _data(min), _data(max), out=d))
 
     def zero_(self) -> Tensor:
@@ -446,17 +501,27 @@ class Tensor:
         return self._inplace("zero_", lambda d: d.fill(0))
 
     def fill_(self, value: Scalar) -> Tensor:
-        """In place: fill with ``value``."""
+        """In place: fill with ``value`` (a number or a 0-d tensor)."""
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_(): value: expected a number or a 0-d tensor, got shape {value.shape}")
+        if not isinstance(value, Tensor):
+            self._number(value, "fill_", "value")
         return self._inplace("fill_", lambda d: d.fill(_data(value)))
 
     def copy_(self, src: Any) -> Tensor:
-        """In place: copy ``src`` (broadcast to self's shape) into self."""
-        return self._inplace("copy_", lambda d: np.copyto(d, _data(src), casting="same_kind"))
+        """In place: copy ``src`` (broadcast to self's shape, cast to self's dtype as PyTorch) into self."""
+        src = self._operand(src, "copy_", "src")
+        return self._inplace("copy_", lambda d: np.copyto(d, src, casting="unsafe"))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
         """In place: fill with samples of U(a, b) from the global (or the given) generator."""
         from tinygrad_cnn.random import numpy_generator
 
+        self._number(a, "uniform_", "from"), self._number(b, "uniform_", "to")
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"uniform_(): expected a floating point tensor, got dtype {self.dtype}")
+        if a > b:
+            raise RuntimeError(f"uniform_(): expected a <= b (the range [a, b)), got a={a} > b={b}")
         rng = numpy_generator(generator)
         return self._inplace("uniform_", lambda d: np.copyto(d, rng.uniform(a, b, d.shape), casting="unsafe"))
 
@@ -464,14 +529,21 @@ class Tensor:
         """In place: fill with samples of N(mean, std^2) from the global (or the given) generator."""
         from tinygrad_cnn.random import numpy_generator
 
+        self._number(mean, "normal_", "mean"), self._number(std, "normal_", "std")
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"normal_(): expected a floating point tensor, got dtype {self.dtype}")
+        if std < 0:
+            raise RuntimeError(f"normal_(): std: expected a value >= 0, got {std}")
         rng = numpy_generator(generator)
         return self._inplace("normal_", lambda d: np.copyto(d, rng.normal(mean, std, d.shape), casting="unsafe"))
 
     # -- elementwise math ------------------------------------------------------------------------
     def add(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        self._number(alpha, "add", "alpha")
         return _basic.add(self, other if alpha == 1 else _basic.mul(other, alpha))
 
     def sub(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        self._number(alpha, "sub", "alpha")
         return _basic.sub(self, other if alpha == 1 else _basic.mul(other, alpha))
 
     def mul(self, other: Any) -> Tensor:
@@ -549,10 +621,10 @@ class Tensor:
 
     # -- reductions ------------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        return _red.sum(self if dtype is None else self.to(dtype), dim, keepdim)
+        return _red.sum(self if dtype is None else self.to(dtypes.to_dtype(dtype)), dim, keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        return _red.mean(self if dtype is None else self.to(dtype), dim, keepdim)
+        return _red.mean(self if dtype is None else self.to(dtypes.to_dtype(dtype)), dim, keepdim)
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         return _red.amax(self, dim, keepdim)
@@ -598,10 +670,10 @@ class Tensor:
         return _array.reshape(self, _shape_arg(shape, "shape"))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _array.reshape(self, other.shape)
+        return _array.reshape(self, _tensor_arg(other, "view_as", "other").shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _array.reshape(self, other.shape)
+        return _array.reshape(self, _tensor_arg(other, "reshape_as", "other").shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _array.flatten(self, start_dim, end_dim)
@@ -639,7 +711,7 @@ class Tensor:
         return _array.expand(self, _shape_arg(sizes, "size"))
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _array.expand(self, other.shape)
+        return _array.expand(self, _tensor_arg(other, "expand_as", "other").shape)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _array.broadcast_to(self, shape)
@@ -671,6 +743,8 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         """In place, outside the graph only (as the other in-place operations)."""
         idx = _array.numpy_index(index, self.shape)
+        if not isinstance(value, (Tensor, int, float, np.number, np.bool_, np.ndarray, list, tuple)):
+            raise TypeError(f"__setitem__(): value: expected a Tensor or a number, got {type(value).__name__}")
         v = _data(value)
         self._inplace("__setitem__", lambda d: d.__setitem__(idx, v))
 
@@ -706,14 +780,39 @@ def _dim(dim: int, ndim: int) -> int:
     return int(dim) % max(ndim, 1)
 
 
+def _int_or_none(v: Any) -> int | None:
+    """``v`` as an int if it is one (a Python or numpy int, or an integer tensor of one element, as
+    ``operator.index`` takes it; never a bool or a float), else None."""
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, Tensor) and v.dtype.kind in "iu" and v.data.size == 1:
+        return int(v.data.reshape(()))
+    return None
+
+
 def _shape_arg(args: tuple, name: str) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` and ``f((2, 3))`` / ``f([2, 3])``, as PyTorch does."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    for a in args:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{name}: expected a sequence of ints, got {args!r}")
-    return tuple(int(a) for a in args)
+    if all(type(a) is int for a in args):  # the common case, kept cheap
+        return args
+    out = []
+    for i, a in enumerate(args):
+        v = _int_or_none(a)
+        if v is None:
+            raise TypeError(
+                f"{name}: expected a sequence of ints, got {type(a).__name__} {a!r} at position {i} of {args!r}"
+            )
+        out.append(v)
+    return tuple(out)
+
+
+def _tensor_arg(x: Any, op: str, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): {name}: expected a Tensor, got {type(x).__name__}")
+    return x
 
 
 def _format(t: Tensor) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import dtypes
 from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.tensor import Tensor, _dim
 
@@ -22,6 +23,23 @@ def _check(x: Any, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
     return x if x.dtype.kind == "f" else x.float()
+
+
+def _check_float(x: Any, op: str) -> Tensor:
+    """A floating Tensor input: PyTorch has no integer kernel for these ops (NotImplementedError there too)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f"{op}(): input: expected a floating point tensor, got dtype {x.dtype} (convert with .float())"
+        )
+    return x
+
+
+def _number(v: Any, op: str, name: str) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}(): {name}: expected a number, got {type(v).__name__}")
+    return float(v)
 
 
 class Relu(Function):
@@ -212,36 +230,43 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     Integer tensors stay integer, as in PyTorch."""
     if isinstance(input, Tensor) and input.dtype.kind in "iu":
         return Tensor(np.maximum(input.data, 0))
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        raise RuntimeError("relu(): input: bool tensors are not supported, got dtype bool")
     return Relu.apply(_check(input, "relu"))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x where x > 0, else negative_slope * x (``inplace`` accepted, not used)."""
-    return LeakyRelu.apply(_check(input, "leaky_relu"), float(negative_slope))
+    x = _check_float(input, "leaky_relu")
+    return LeakyRelu.apply(x, _number(negative_slope, "leaky_relu", "negative_slope"))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x where x > 0, else alpha * (exp(x) - 1) (``inplace`` accepted, not used)."""
-    return Elu.apply(_check(input, "elu"), float(alpha))
+    x = _check_float(input, "elu")
+    return Elu.apply(x, _number(alpha, "elu", "alpha"))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x * Phi(x) with the exact normal CDF, or its tanh approximation with ``approximate="tanh"``."""
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): approximate: expected 'none' or 'tanh', got {type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu(): approximate: expected 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(_check(input, "gelu"), approximate)
+        raise RuntimeError(f"gelu(): approximate: expected 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(_check_float(input, "gelu"), approximate)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    if beta == 0:
-        raise ValueError("softplus(): beta: expected a non-zero number, got 0")
-    return Softplus.apply(_check(input, "softplus"), float(beta), float(threshold))
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (beta = 0 divides by zero, as
+    PyTorch)."""
+    x = _check_float(input, "softplus")
+    beta, threshold = _number(beta, "softplus", "beta"), _number(threshold, "softplus", "threshold")
+    return Softplus.apply(x, beta, threshold)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * sigmoid(x) (``inplace`` accepted, not used)."""
-    return Silu.apply(_check(input, "silu"))
+    return Silu.apply(_check_float(input, "silu"))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -260,13 +285,26 @@ def _softmax_dim(x: Tensor, dim: Any, op: str) -> int:
     return _dim(dim, x.ndim)
 
 
+def _softmax_input(input: Any, dtype: Any, op: str) -> Tensor:
+    """A floating input (``dtype``, if given, converts first); integer tensors are refused as in PyTorch."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): input: expected a Tensor, got {type(input).__name__}")
+    return _check_float(input if dtype is None else input.to(dtypes.to_dtype(dtype)), op)
+
+
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """exp(x) / sum(exp(x)) along ``dim`` (stable: the max is subtracted first). ``dim`` is required."""
-    x = _check(input, "softmax") if dtype is None else _check(input, "softmax").to(dtype)
-    return Softmax.apply(x, _softmax_dim(x, dim, "softmax"))
+    x = _softmax_input(input, dtype, "softmax")
+    d = _softmax_dim(x, dim, "softmax")
+    if x.numel() == 0:  # nothing to normalize (the max of an empty dim is undefined)
+        return x.clone()
+    return Softmax.apply(x, d)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """x - logsumexp(x) along ``dim``; finite for logits of +-1e4 in float32. ``dim`` is required."""
-    x = _check(input, "log_softmax") if dtype is None else _check(input, "log_softmax").to(dtype)
-    return LogSoftmax.apply(x, _softmax_dim(x, dim, "log_softmax"))
+    x = _softmax_input(input, dtype, "log_softmax")
+    d = _softmax_dim(x, dim, "log_softmax")
+    if x.numel() == 0:
+        return x.clone()
+    return LogSoftmax.apply(x, d)

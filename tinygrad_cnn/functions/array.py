@@ -14,13 +14,30 @@ import numpy as np
 
 from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.functions.basic_math import sum_to
-from tinygrad_cnn.tensor import Tensor, _dim
+from tinygrad_cnn.tensor import Tensor, _dim, _int_or_none
 
 
 def _check_tensor(x: Any, op: str, name: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): {name}: expected a Tensor, got {type(x).__name__}")
     return x
+
+
+def _ints(values: Any, op: str, name: str) -> tuple[int, ...]:
+    """A sequence of ints (TypeError, naming the argument, for anything else)."""
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"{op}(): {name}: expected a sequence of ints, got {type(values).__name__} {values!r}")
+    if all(type(v) is int for v in values):  # the common case, kept cheap (reshape runs inside many ops)
+        return tuple(values)
+    out = []
+    for i, v in enumerate(values):
+        n = _int_or_none(v)
+        if n is None:
+            raise TypeError(
+                f"{op}(): {name}: expected a sequence of ints, got {type(v).__name__} {v!r} at position {i}"
+            )
+        out.append(n)
+    return tuple(out)
 
 
 class Reshape(Function):
@@ -157,16 +174,18 @@ class Pad(Function):
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Same elements in a new shape (one entry may be -1); a view when the layout allows."""
     x = _check_tensor(x, "reshape")
-    shape = tuple(int(s) for s in shape)
+    shape = _ints(shape, "reshape", "shape")
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"reshape(): shape: only one dimension can be inferred (-1), got {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"reshape(): shape: invalid size {min(shape)} in {list(shape)} (sizes are >= 0, or -1)")
     known = int(np.prod([s for s in shape if s != -1]))
-    bad = shape.count(-1) > 1 or any(s < -1 for s in shape)
-    if not bad:
-        if -1 in shape:
-            bad = known == 0 or x.numel() % known != 0
-            if not bad:
-                shape = tuple(x.numel() // known if s == -1 else s for s in shape)
-        else:
-            bad = known != x.numel()
+    if -1 in shape:
+        bad = known == 0 or x.numel() % known != 0
+        if not bad:
+            shape = tuple(x.numel() // known if s == -1 else s for s in shape)
+    else:
+        bad = known != x.numel()
     if bad:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.numel()}")
     if shape == x.shape:
@@ -178,6 +197,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     x = _check_tensor(x, "flatten")
     if x.ndim == 0:
+        _dim(start_dim, 0), _dim(end_dim, 0)
         return x.reshape(1)
     s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
     if s > e:
@@ -187,13 +207,27 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
+    x = _check_tensor(x, "unflatten")
     d = _dim(dim, x.ndim)
-    return x.reshape(x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
+    sizes = _ints(sizes, "unflatten", "sizes")
+    if not sizes:
+        raise RuntimeError("unflatten(): sizes: expected a non-empty sequence of sizes, got ()")
+    if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+        raise RuntimeError(f"unflatten(): sizes: expected sizes >= 0 with at most one -1, got {list(sizes)}")
+    known = int(np.prod([s for s in sizes if s != -1]))
+    n = x.shape[d]
+    if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+        raise RuntimeError(
+            f"unflatten(): sizes: {list(sizes)} don't multiply up to the size of dim {d} ({n}) of the input of "
+            f"shape {x.shape}"
+        )
+    return x.reshape(x.shape[:d] + sizes + x.shape[d + 1 :])
 
 
 def permute(x: Tensor, order: Sequence[int]) -> Tensor:
     """Reorder the dims (a view)."""
     x = _check_tensor(x, "permute")
+    order = _ints(order, "permute", "dims")
     if len(order) != x.ndim:
         raise RuntimeError(f"permute(): dims: number of dims don't match: got {len(order)} for a {x.ndim}D tensor")
     order = tuple(_dim(d, x.ndim) for d in order)
@@ -219,7 +253,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast singleton dims to ``shape`` (-1 keeps a size; new leading dims allowed). A view."""
     x = _check_tensor(x, "expand")
-    shape = tuple(shape)
+    shape = _ints(shape, "expand", "size")
     if len(shape) < x.ndim:
         raise RuntimeError(
             f"expand(): the number of sizes provided ({len(shape)}) must be greater or equal to the number of "
@@ -259,8 +293,11 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         axes = {i for i, s in enumerate(x.shape) if s == 1}
     else:
-        wanted = dim if isinstance(dim, (tuple, list)) else (dim,)
-        axes = {d for d in (_dim(w, x.ndim) for w in wanted) if x.ndim and x.shape[d] == 1}
+        wanted = [_dim(w, x.ndim) for w in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        for d in wanted:
+            if wanted.count(d) > 1:
+                raise RuntimeError(f"squeeze(): dim: dim {d} appears multiple times in the list of dims {tuple(dim)}")
+        axes = {d for d in wanted if x.ndim and x.shape[d] == 1}
     return x.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
 
@@ -279,7 +316,7 @@ def contiguous(x: Tensor) -> Tensor:
 def flip(x: Tensor, dims: Sequence[int]) -> Tensor:
     """Reverse the order of elements along ``dims`` (a view with negative strides)."""
     x = _check_tensor(x, "flip")
-    axes = tuple(_dim(d, x.ndim) for d in dims)
+    axes = tuple(_dim(d, x.ndim) for d in _ints(dims, "flip", "dims"))
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip(): dims: dim appears multiple times in {tuple(dims)}")
     return Flip.apply(x, axes) if axes and x.ndim else x
@@ -299,7 +336,9 @@ def numpy_index(index: Any, shape: tuple[int, ...]) -> Any:
                 raise IndexError(
                     f"index: tensors used as indices must be long, int or bool tensors, got dtype {item.dtype}"
                 )
-        elif isinstance(item, (float, np.floating)) or isinstance(item, str):
+        elif isinstance(item, str):
+            raise TypeError(f"index: a string is not a valid index, got {item!r}")
+        elif isinstance(item, (float, np.floating)):
             raise IndexError(
                 "index: only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors are valid "
                 f"indices, got {item!r}"
@@ -352,6 +391,8 @@ def _check_same(xs: Sequence[Tensor], op: str) -> list[Tensor]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must agree."""
     xs = _check_same(tensors, "cat")
+    if any(x.shape == (0,) for x in xs) and not all(x.shape == (0,) for x in xs):
+        xs = [x for x in xs if x.shape != (0,)]  # legacy: empty 1-D tensors are skipped, as PyTorch
     ref = xs[0]
     for i, x in enumerate(xs):
         if x.ndim == 0:
@@ -382,15 +423,22 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given section sizes."""
     x = _check_tensor(x, "split")
+    if x.ndim == 0:
+        raise RuntimeError("split(): input: expected at least a 1-dimensional tensor, got a 0-d tensor")
     axis = _dim(dim, x.ndim)
     n = x.shape[axis]
-    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
-        size = int(split_size_or_sections)
+    size = _int_or_none(split_size_or_sections)
+    if size is not None:
         if size <= 0 and not (size == 0 and n == 0):
             raise RuntimeError(f"split(): split_size: expected a positive int, got {size}")
         sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        if not isinstance(split_size_or_sections, (tuple, list)):
+            raise TypeError(
+                "split(): split_size_or_sections: expected an int or a sequence of ints, got "
+                f"{type(split_size_or_sections).__name__} {split_size_or_sections!r}"
+            )
+        sizes = list(_ints(split_size_or_sections, "split", "split_sizes"))
         if any(s < 0 for s in sizes) or sum(sizes) != n:
             raise RuntimeError(
                 f"split(): split_sizes: expected non-negative sizes summing to {n} (the size of dim {axis}), "
@@ -404,8 +452,12 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of size ceil(n / chunks) (so possibly fewer pieces), as PyTorch."""
     x = _check_tensor(x, "chunk")
-    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)):
+        raise TypeError(f"chunk(): chunks: expected a positive int, got {type(chunks).__name__} {chunks!r}")
+    if chunks <= 0:
         raise RuntimeError(f"chunk(): chunks: expected a positive int, got {chunks!r}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk(): input: expected at least a 1-dimensional tensor, got a 0-d tensor")
     n = x.shape[_dim(dim, x.ndim)]
     if n == 0:  # PyTorch gives `chunks` empty pieces
         return tuple(split(x, 0, dim)) * int(chunks)
@@ -415,6 +467,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, with that dim removed."""
     x = _check_tensor(x, "unbind")
+    if x.ndim == 0:
+        raise IndexError(f"unbind(): dim: dimension specified as {dim} but the tensor has no dimensions")
     axis = _dim(dim, x.ndim)
     lead = (slice(None),) * axis
     return tuple(x[lead + (i,)] for i in range(x.shape[axis]))

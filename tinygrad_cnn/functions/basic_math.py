@@ -178,6 +178,11 @@ class Neg(Function):
 def binary(fn: type[Function], a: Any, b: Any, names: tuple[str, str] = ("input", "other")) -> Tensor:
     """Apply a broadcasting binary Function; shapes that do not broadcast raise RuntimeError, as PyTorch."""
     a, b = operand(a, names[0]), operand(b, names[1])
+    if fn is Sub and any(isinstance(t, Tensor) and t.dtype == np.bool_ for t in (a, b)):
+        raise RuntimeError(
+            "sub(): subtraction, the `-` operator, with a bool tensor is not supported; use `^` (logical xor) "
+            "or `~` (logical not) instead"
+        )
     sa, sb = _shape(a), _shape(b)
     if sa != sb and sa and sb:  # a scalar or 0-d operand always broadcasts
         try:
@@ -218,4 +223,6 @@ def neg(a: Tensor) -> Tensor:
     """``-a``."""
     if not isinstance(a, Tensor):
         raise TypeError(f"neg(): input: expected a Tensor, got {type(a).__name__}")
+    if a.dtype == np.bool_:
+        raise RuntimeError("neg(): negation, the `-` operator, on a bool tensor is not supported; use `~` instead")
     return Neg.apply(a)

@@ -30,15 +30,24 @@ class Dropout(Function):
         return grad * mask, None
 
 
-def _check(x: Any, p: Any, op: str) -> tuple[Tensor, float]:
+def _check(x: Any, p: Any, training: Any, op: str) -> tuple[Tensor, float]:
+    """Error kinds as PyTorch: TypeError for wrong types, ValueError for p outside [0, 1], RuntimeError for a
+    nan p (PyTorch's Python check lets nan through to the kernel, which refuses it)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if not isinstance(p, (int, float, np.integer, np.floating)):  # bool is an int: p=True means 1, as PyTorch
         raise TypeError(f"{op}(): p: expected a number, got {type(p).__name__}")
-    if not 0 <= p <= 1:  # also rejects nan
+    if np.isnan(p):
+        raise RuntimeError(f"{op}(): p: dropout probability has to be between 0 and 1, got {p}")
+    if not 0 <= p <= 1:
         raise ValueError(f"{op}(): p: dropout probability has to be between 0 and 1, got {p}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"{op}(): training: expected a bool, got {type(training).__name__}")
+    if x.dtype.kind != "f" and training and p != 0:  # evaluation (or p=0) returns any tensor unchanged
+        raise RuntimeError(
+            f"{op}(): input: expected a floating point tensor in training, got dtype {x.dtype} (the scaled "
+            "result cannot be stored in it)"
+        )
     return x, float(p)
 
 
@@ -54,7 +63,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """Zero each element of ``input`` with probability ``p`` and scale the others by 1 / (1 - p); the identity
     (the input itself) when ``training=False`` or ``p=0``. ``inplace`` is accepted for PyTorch compatibility;
     the result is always computed out of place."""
-    x, p = _check(input, p, "dropout")
+    x, p = _check(input, p, training, "dropout")
     if not training or p == 0:
         return x
     return Dropout.apply(x, _mask(x.shape, p, x.dtype))
@@ -66,9 +75,9 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     compatibility; the result is always computed out of place. Unlike PyTorch 2.x, which still reads a 3-D
     input as (N, C, L) with a deprecation warning, 3-D input is (C, H, W) here: the behaviour PyTorch has
     announced (use a 4-D view for 1-D channel dropout)."""
-    x, p = _check(input, p, "dropout2d")
+    x, p = _check(input, p, training, "dropout2d")
     if x.ndim not in (3, 4):
-        raise ValueError(
+        raise RuntimeError(
             f"dropout2d(): input: expected a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got shape {x.shape}"
         )
     if not training or p == 0:

@@ -47,6 +47,14 @@ def matmul(a: Any, b: Any) -> Tensor:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise RuntimeError(f"matmul(): batch dims {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
+    for name, t in (("input", a), ("other", b)):
+        if t.dtype == np.bool_:
+            raise NotImplementedError(f"matmul(): {name}: bool tensors are not supported, got dtype bool")
+    if (a.dtype.kind == "f") != (b.dtype.kind == "f") or (a.dtype.kind != "f" and a.dtype != b.dtype):
+        raise RuntimeError(
+            f"matmul(): expected input and other to have the same dtype, got {a.dtype} and {b.dtype} "
+            "(convert one with .to(dtype))"
+        )
     if a.dtype != b.dtype and a.dtype.kind == b.dtype.kind == "f":
         wide = np.promote_types(a.dtype, b.dtype)
         a, b = a.to(wide), b.to(wide)

@@ -9,7 +9,8 @@ come from the ops' own rules.
 Differences from PyTorch, all deliberate:
 
 * input and target shapes must match exactly (PyTorch broadcasts ``mse_loss``/``l1_loss`` targets
-  with a warning); a mismatch is a ValueError naming both shapes;
+  with a warning); a mismatch is a ValueError naming both shapes (a RuntimeError, as PyTorch, when the
+  shapes do not even broadcast);
 * the legacy ``size_average``/``reduce`` arguments do not exist, so everything after ``weight`` is
   keyword-only (a positional call written for PyTorch's signature fails instead of misbinding);
 * ``weight``/``pos_weight`` are cast to the input's dtype and gradients flow into them (PyTorch
@@ -17,9 +18,15 @@ Differences from PyTorch, all deliberate:
 * with ``reduction="mean"`` and a zero denominator (every target ignored, or the weights of the
   non-ignored targets summing to 0) the loss is nan, as in PyTorch, and the gradient is zero
   (PyTorch gives zero in the first case and nan in the second);
-* ``label_smoothing`` outside ``[0, 1]`` is a ValueError (PyTorch silently accepts negative values
-  with class-index targets);
-* class indices may be any integer dtype (PyTorch: int64 or uint8).
+* ``label_smoothing`` outside ``[0, 1]`` (or nan) is a RuntimeError, also for negative values (which
+  PyTorch silently accepts with class-index targets);
+* class indices may be any integer dtype (PyTorch: int64 or uint8);
+* integer/bool targets of the elementwise losses are cast to the input's dtype (PyTorch refuses them for
+  the binary losses).
+
+Otherwise bad arguments raise PyTorch's error kinds: TypeError for a wrong type, ValueError for an unknown
+``reduction`` or a batch size mismatch, IndexError for a class index out of range, RuntimeError (or its
+subclass NotImplementedError, for integer inputs) for values and shapes the loss cannot use.
 """
 
 from __future__ import annotations
@@ -98,13 +105,15 @@ def _check_reduction(reduction: Any, op: str) -> str:
     return reduction
 
 
-def _check_input(x: Any, op: str, min_dims: int = 0) -> Tensor:
+def _check_input(x: Any, op: str, min_dims: int = 0, rank_error: type = ValueError) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
+        raise NotImplementedError(
+            f"{op}(): input: expected a floating point tensor, got dtype {x.dtype} (convert with .float())"
+        )
     if x.ndim < min_dims:
-        raise ValueError(f"{op}(): input: expected at least {min_dims} dimension(s), got shape {x.shape}")
+        raise rank_error(f"{op}(): input: expected at least {min_dims} dimension(s), got shape {x.shape}")
     return x
 
 
@@ -116,15 +125,26 @@ def _check_tensor(x: Any, op: str, name: str) -> Tensor:
 
 def _same_shape(x: Tensor, target: Tensor, op: str) -> None:
     if x.shape != target.shape:
-        raise ValueError(
+        try:
+            np.broadcast_shapes(x.shape, target.shape)
+            kind: type = ValueError  # broadcastable: refused on purpose (PyTorch warns, or refuses with ValueError)
+        except ValueError:
+            kind = ValueError if op.startswith("binary") else RuntimeError
+        raise kind(
             f"{op}(): target: expected the input's shape {x.shape}, got {target.shape} "
             "(shapes must match exactly; broadcasting a target is refused)"
         )
 
 
-def _float_pair(x: Tensor, target: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Input and target of equal shape and one floating dtype (integer/bool targets take the input's)."""
+def _float_pair(x: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Input and target of equal shape and one floating dtype (integer/bool targets take the input's; an
+    integer input takes a floating target's, as PyTorch promotes it)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
     target = _check_tensor(target, op, "target")
+    if x.dtype.kind != "f" and target.dtype.kind == "f" and op in ("mse_loss", "l1_loss"):
+        x = x.to(target.dtype)
+    x = _check_input(x, op)
     _same_shape(x, target, op)
     dtype = np.result_type(x.dtype, target.dtype) if target.dtype.kind == "f" else x.dtype
     return x.to(dtype), target.to(dtype)
@@ -142,7 +162,7 @@ def _aux_weight(w: Any, x: Tensor, op: str, name: str) -> Tensor | None:
     except ValueError:
         shape = None
     if shape != x.shape:
-        raise ValueError(f"{op}(): {name}: shape {w.shape} does not broadcast to the input's shape {x.shape}")
+        raise RuntimeError(f"{op}(): {name}: shape {w.shape} does not broadcast to the input's shape {x.shape}")
     return w.to(x.dtype)
 
 
@@ -153,7 +173,7 @@ def _class_weight(weight: Any, n_classes: int, x: Tensor, op: str) -> Tensor | N
     if weight.dtype.kind not in "fiub":
         raise TypeError(f"{op}(): weight: expected a numeric tensor, got dtype {weight.dtype}")
     if weight.shape != (n_classes,):
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): weight: expected a 1-D tensor with one weight per class, shape ({n_classes},), "
             f"got shape {weight.shape}"
         )
@@ -178,25 +198,37 @@ def _nan_with_zero_grad(total: Tensor) -> Tensor:
 # -- class-index losses ---------------------------------------------------------------------------------
 def _index_target(x: Tensor, target: Any, op: str) -> np.ndarray:
     """The class indices as an int64 array, checked against the input: (N, d1, ...) for (N, C, d1, ...)
-    and () for an unbatched (C,) input."""
+    and () for an unbatched (C,) input. A batch size mismatch is a ValueError, any other mismatch (or a
+    non-integer dtype) a RuntimeError, as in PyTorch."""
     target = _check_tensor(target, op, "target")
     expected = x.shape[:1] + x.shape[2:] if x.ndim >= 2 else ()
+    if (x.ndim == 1 and target.ndim >= 1) or (x.ndim >= 2 and (target.ndim == 0 or target.shape[0] != x.shape[0])):
+        raise ValueError(
+            f"{op}(): target: expected class indices of shape {expected} for input of shape {x.shape}, "
+            f"got shape {target.shape} (the batch sizes differ)"
+        )
     if target.dtype.kind not in "iu":
         if target.shape == expected:
-            raise TypeError(
+            raise RuntimeError(
                 f"{op}(): target: class indices must be an integer tensor, got dtype {target.dtype}"
                 + (f" (class probabilities must have the input's shape {x.shape})" if op == "cross_entropy" else "")
             )
         wanted = f"class indices of shape {expected}"
         if op == "cross_entropy":
             wanted += f" or class probabilities of the input's shape {x.shape}"
-        raise ValueError(f"{op}(): target: expected {wanted}, got dtype {target.dtype} of shape {target.shape}")
+        raise RuntimeError(f"{op}(): target: expected {wanted}, got dtype {target.dtype} of shape {target.shape}")
     if target.shape != expected:
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): target: expected class indices of shape {expected} for input of shape {x.shape}, "
             f"got shape {target.shape}"
         )
     return target.data.astype(np.int64, copy=False)
+
+
+def _check_ignore_index(ignore_index: Any, op: str) -> int:
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{op}(): ignore_index: expected an int, got {type(ignore_index).__name__}")
+    return int(ignore_index)
 
 
 def _batched(x: Tensor, t: np.ndarray) -> tuple[Tensor, np.ndarray]:
@@ -266,10 +298,11 @@ def nll_loss(
     op = "nll_loss"
     reduction = _check_reduction(reduction, op)
     x = _check_input(input, op, min_dims=1)
+    ignore_index = _check_ignore_index(ignore_index, op)
     t = _index_target(x, target, op)
     w = _class_weight(weight, x.shape[1] if x.ndim >= 2 else x.shape[0], x, op)
     xb, tb = _batched(x, t)
-    loss = _class_index_loss(xb, tb, w, int(ignore_index), reduction, 0.0, op)
+    loss = _class_index_loss(xb, tb, w, ignore_index, reduction, 0.0, op)
     return loss.reshape(()) if reduction == "none" and x.ndim == 1 else loss
 
 
@@ -294,12 +327,13 @@ def cross_entropy(
     """
     op = "cross_entropy"
     reduction = _check_reduction(reduction, op)
-    x = _check_input(input, op, min_dims=1)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.floating, np.integer)):
+    x = _check_input(input, op, min_dims=1, rank_error=RuntimeError)
+    ignore_index = _check_ignore_index(ignore_index, op)
+    if not isinstance(label_smoothing, (int, float, np.floating, np.integer)):
         raise TypeError(f"{op}(): label_smoothing: expected a float, got {type(label_smoothing).__name__}")
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"{op}(): label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+        raise RuntimeError(f"{op}(): label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     target = _check_tensor(target, op, "target")
     class_dim = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[class_dim]
@@ -309,7 +343,7 @@ def cross_entropy(
         return _probability_loss(logp, target, w, ignore_index, reduction, eps, op)
     t = _index_target(x, target, op)
     lb, tb = _batched(logp, t)
-    loss = _class_index_loss(lb, tb, w, int(ignore_index), reduction, eps, op)
+    loss = _class_index_loss(lb, tb, w, ignore_index, reduction, eps, op)
     return loss.reshape(()) if reduction == "none" and x.ndim == 1 else loss
 
 
@@ -318,12 +352,12 @@ def _probability_loss(
 ) -> Tensor:
     """-sum_c weight[c] * p_c * log q_c over the class dim, for class-probability targets ``p``."""
     if target.dtype.kind != "f":
-        raise TypeError(
+        raise RuntimeError(
             f"{op}(): target: class probabilities (a target of the input's shape {logp.shape}) must be a "
             f"floating point tensor, got dtype {target.dtype}"
         )
     if ignore_index >= 0:  # as PyTorch: a real class index cannot be ignored in a probability target
-        raise ValueError(f"{op}(): ignore_index: not supported for class-probability targets, got {ignore_index}")
+        raise RuntimeError(f"{op}(): ignore_index: not supported for class-probability targets, got {ignore_index}")
     class_dim = 1 if logp.ndim >= 2 else 0
     n_classes = logp.shape[class_dim]
     p = target if eps == 0 else target * (1 - eps) + eps / n_classes
@@ -339,7 +373,7 @@ def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tenso
     """Squared error (input - target)^2, reduced. input and target of one shape (no broadcasting)."""
     op = "mse_loss"
     reduction = _check_reduction(reduction, op)
-    x, y = _float_pair(_check_input(input, op), target, op)
+    x, y = _float_pair(input, target, op)
     diff = x - y
     return _reduce(diff * diff, reduction)
 
@@ -348,7 +382,7 @@ def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor
     """Absolute error |input - target|, reduced (gradient 0 where they are equal). Same shapes only."""
     op = "l1_loss"
     reduction = _check_reduction(reduction, op)
-    x, y = _float_pair(_check_input(input, op), target, op)
+    x, y = _float_pair(input, target, op)
     return _reduce((x - y).abs(), reduction)
 
 
@@ -361,16 +395,16 @@ def binary_cross_entropy(
 ) -> Tensor:
     """-weight * (y log x + (1 - y) log(1 - x)) with each log clamped to >= -100, as PyTorch.
 
-    input probabilities x in [0, 1] (else ValueError), target y of the same shape; ``weight`` broadcasts
+    input probabilities x in [0, 1] (else RuntimeError), target y of the same shape; ``weight`` broadcasts
     to the input's shape. Differentiable in x and y (d/dy = log(1 - x) - log x).
     """
     op = "binary_cross_entropy"
     reduction = _check_reduction(reduction, op)
-    x, y = _float_pair(_check_input(input, op), target, op)
+    x, y = _float_pair(input, target, op)
     d = x.data
     outside = ~((d >= 0) & (d <= 1))
     if outside.any():
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): input: all elements should be probabilities in [0, 1], got {float(d[outside].flat[0])} "
             "(use binary_cross_entropy_with_logits for logits)"
         )
@@ -395,7 +429,7 @@ def binary_cross_entropy_with_logits(
     """
     op = "binary_cross_entropy_with_logits"
     reduction = _check_reduction(reduction, op)
-    x, y = _float_pair(_check_input(input, op), target, op)
+    x, y = _float_pair(input, target, op)
     w = _aux_weight(weight, x, op, "weight")
     pw = _aux_weight(pos_weight, x, op, "pos_weight")
     log_sig = LogSigmoid.apply(x)

@@ -245,12 +245,29 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """|x|, elementwise (integer tensors stay integer)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"abs(): input: expected a Tensor, got {type(x).__name__}")
+    if x.dtype == np.bool_:
+        raise NotImplementedError("abs(): input: bool tensors are not supported, got dtype bool")
     return Abs.apply(x)
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 per element; a constant (zero gradient)."""
-    return Tensor(np.sign(x.data))
+    """-1, 0 or 1 per element (a bool tensor is its own sign); a constant (zero gradient)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"sign(): input: expected a Tensor, got {type(x).__name__}")
+    return Tensor(x.data.copy() if x.dtype == np.bool_ else np.sign(x.data))
+
+
+def _broadcast_check(op: str, *named: tuple[str, Any]) -> None:
+    """RuntimeError naming the operands when their shapes do not broadcast (as PyTorch), instead of numpy's
+    ValueError from deep inside."""
+    shapes = [(name, np.shape(value(v))) for name, v in named if v is not None]
+    if len({sh for _, sh in shapes}) <= 1:
+        return
+    try:
+        np.broadcast_shapes(*(sh for _, sh in shapes))
+    except ValueError:
+        listed = ", ".join(f"{name} {sh}" for name, sh in shapes)
+        raise RuntimeError(f"{op}(): the shapes of {listed} do not broadcast") from None
 
 
 def _tensor_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -259,6 +276,7 @@ def _tensor_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(a).__name__}")
     if not isinstance(b, Tensor):
         b = Tensor(np.asarray(b, dtype=a.dtype))
+    _broadcast_check(op, ("input", a), ("other", b))
     return a, b
 
 
@@ -277,7 +295,13 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 
     if not isinstance(x, Tensor):
         raise TypeError(f"clamp(): input: expected a Tensor, got {type(x).__name__}")
     if min is None and max is None:
-        raise ValueError("clamp(): at least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None:
+            operand(bound, name)
+            if np.asarray(value(bound)).dtype.kind not in "fiub":
+                raise TypeError(f"clamp(): {name}: expected a Tensor or a number, got {type(bound).__name__}")
+    _broadcast_check("clamp", ("input", x), ("min", min), ("max", max))
     lo, hi = value(min), value(max)
     if x.dtype.kind in "biu" and any(np.asarray(b).dtype.kind == "f" for b in (lo, hi) if b is not None):
         x = x.float()  # float bounds promote an integer tensor, as PyTorch
@@ -291,10 +315,24 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Elementwise ``condition ? input : other``, broadcasting all three."""
     cond = np.asarray(value(condition))
     if cond.dtype != np.bool_:
-        raise TypeError(f"where(): condition: expected a bool tensor, got dtype {cond.dtype}")
-    return Where.apply(cond, operand(input, "input"), operand(other))
+        raise RuntimeError(f"where(): condition: expected a bool tensor, got dtype {cond.dtype}")
+    a, b = operand(input, "input"), operand(other)
+    _broadcast_check("where", ("condition", cond), ("input", a), ("other", b))
+    return Where.apply(cond, a, b)
+
+
+_BITWISE = (np.bitwise_and, np.bitwise_or, np.bitwise_xor)
 
 
 def compare(op: Callable, a: Tensor, b: Any) -> Tensor:
     """A comparison or bitwise op: a bool (or integer) tensor with no gradient."""
-    return Tensor(op(a.data, value(operand(b))))
+    b = operand(b)
+    if op in _BITWISE:
+        for t in (a, b):
+            if np.asarray(value(t)).dtype.kind not in "biu":
+                raise NotImplementedError(
+                    f"{op.__name__}(): expected bool or integer operands, got dtype {np.asarray(value(t)).dtype}"
+                )
+    if isinstance(b, Tensor) and b.shape != a.shape:
+        _broadcast_check(op.__name__, ("input", a), ("other", b))
+    return Tensor(op(a.data, value(b)))

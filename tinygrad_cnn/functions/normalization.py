@@ -64,24 +64,33 @@ class Normalize(Function):
 
 
 # -- argument checking ------------------------------------------------------------------------------------
+# Error kinds follow PyTorch: TypeError for a wrong type, NotImplementedError (a RuntimeError) for an integer
+# input, RuntimeError for shapes that do not fit, ValueError where PyTorch's Python code raises one.
 def _input(x: Any, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
+        raise NotImplementedError(
+            f"{op}(): input: expected a floating point tensor, got dtype {x.dtype} (convert with .float())"
+        )
     return x
 
 
-def _param(t: Any, op: str, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Tensor | None:
-    """``t`` checked to be None or a floating Tensor of ``shape``; cast (differentiably) to ``dtype``."""
+def _param(
+    t: Any, op: str, name: str, shape: tuple[int, ...], dtype: np.dtype, numel_only: bool = False
+) -> Tensor | None:
+    """``t`` checked to be None or a floating Tensor of ``shape``; cast (differentiably) to ``dtype``.
+    ``numel_only``: any shape with the right number of elements is reshaped to ``shape`` (batch_norm, as PyTorch)."""
     if t is None:
         return None
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}(): {name}: expected a Tensor or None, got {type(t).__name__}")
     if t.dtype.kind != "f":
-        raise TypeError(f"{op}(): {name}: expected a floating point tensor, got dtype {t.dtype}")
+        raise RuntimeError(f"{op}(): {name}: expected a floating point tensor, got dtype {t.dtype}")
     if t.shape != shape:
-        raise ValueError(f"{op}(): {name}: expected shape {shape}, got {t.shape}")
+        if not numel_only or t.numel() != int(np.prod(shape)):
+            raise RuntimeError(f"{op}(): {name}: expected shape {shape}, got {t.shape}")
+        t = t.reshape(shape)
     return t if t.dtype == dtype else t.to(dtype)
 
 
@@ -120,33 +129,41 @@ def batch_norm(
     op = "batch_norm"
     x = _input(input, op)
     if x.ndim < 2:
-        raise ValueError(f"{op}(): input: expected at least 2 dimensions (N, C, *), got shape {x.shape}")
+        raise RuntimeError(f"{op}(): input: expected at least 2 dimensions (N, C, *), got shape {x.shape}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"{op}(): training: expected a bool, got {type(training).__name__}")
     c = x.shape[1]
-    rm = _param(running_mean, op, "running_mean", (c,), x.dtype)
-    rv = _param(running_var, op, "running_var", (c,), x.dtype)
+    rm = _param(running_mean, op, "running_mean", (c,), x.dtype, numel_only=True)
+    rv = _param(running_var, op, "running_var", (c,), x.dtype, numel_only=True)
     if (rm is None) != (rv is None):
-        raise ValueError(f"{op}(): running_mean and running_var: expected both Tensors or both None")
-    w = _param(weight, op, "weight", (c,), x.dtype)
-    b = _param(bias, op, "bias", (c,), x.dtype)
+        missing = "running_var" if rv is None else "running_mean"
+        message = f"{op}(): running_mean and running_var: expected both Tensors or both None, got {missing}=None"
+        raise ValueError(message) if training else RuntimeError(message)  # PyTorch's kinds
+    w = _param(weight, op, "weight", (c,), x.dtype, numel_only=True)
+    b = _param(bias, op, "bias", (c,), x.dtype, numel_only=True)
     momentum, eps = _number(momentum, op, "momentum"), _number(eps, op, "eps")
+    if eps < 0:
+        raise ValueError(f"{op}(): eps: expected a non-negative number, got {eps}")
     shape = (1, c) + (1,) * (x.ndim - 2)
     if not training:
         if rm is None:
-            raise ValueError(f"{op}(): running_mean: expected a Tensor when training=False, got None")
+            raise RuntimeError(f"{op}(): running_mean: expected a Tensor when training=False, got None")
         scale = (rv + eps).rsqrt() if w is None else (rv + eps).rsqrt() * w  # (C,): cheap before broadcasting
         out = (x - rm.reshape(shape)) * scale.reshape(shape)
         return out if b is None else out + b.reshape(shape)
 
     axes = (0,) + tuple(range(2, x.ndim))
     n = x.numel() // c if c else 0
-    if n <= 1:
+    if n == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
+    if n == 0:  # an empty batch: an empty output, running statistics untouched (as PyTorch)
+        return _affine(x.clone(), w, b, shape)
     moments = _moments(x.data, axes)
     mean, var = moments[0], moments[2]
     if running_mean is not None:
         with grad_mode.no_grad():
-            running_mean.mul_(1 - momentum).add_(mean.reshape(c), alpha=momentum)
-            running_var.mul_(1 - momentum).add_(var.reshape(c) * (n / (n - 1)), alpha=momentum)
+            running_mean.mul_(1 - momentum).add_(mean.reshape(running_mean.shape), alpha=momentum)
+            running_var.mul_(1 - momentum).add_(var.reshape(running_var.shape) * (n / (n - 1)), alpha=momentum)
     return _affine(Normalize.apply(x, axes, eps, moments), w, b, shape)
 
 
@@ -156,9 +173,9 @@ def _normalized_shape(normalized_shape: Any, x: Tensor, op: str) -> tuple[int, .
         raise TypeError(f"{op}(): normalized_shape: expected an int or a sequence of ints, got {normalized_shape!r}")
     ns = tuple(int(s) for s in ns)
     if not ns:
-        raise ValueError(f"{op}(): normalized_shape: expected at least one dimension, got ()")
+        raise RuntimeError(f"{op}(): normalized_shape: expected at least one dimension, got ()")
     if x.ndim < len(ns) or x.shape[x.ndim - len(ns) :] != ns:
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): normalized_shape: expected the trailing dims of input to be {ns}, got input shape {x.shape}"
         )
     return ns
@@ -179,7 +196,10 @@ def layer_norm(
     w = _param(weight, op, "weight", ns, x.dtype)
     b = _param(bias, op, "bias", ns, x.dtype)
     axes = tuple(range(x.ndim - len(ns), x.ndim))
-    return _affine(Normalize.apply(x, axes, _number(eps, op, "eps")), w, b, ns)
+    eps = _number(eps, op, "eps")
+    if x.numel() == 0:  # an empty batch: nothing to normalize (and no mean of an empty slice)
+        return _affine(x.clone(), w, b, ns)
+    return _affine(Normalize.apply(x, axes, eps), w, b, ns)
 
 
 def group_norm(
@@ -194,19 +214,21 @@ def group_norm(
     op = "group_norm"
     x = _input(input, op)
     if x.ndim < 2:
-        raise ValueError(f"{op}(): input: expected at least 2 dimensions (N, C, *), got shape {x.shape}")
+        raise RuntimeError(f"{op}(): input: expected at least 2 dimensions (N, C, *), got shape {x.shape}")
     if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)):
         raise TypeError(f"{op}(): num_groups: expected an int, got {type(num_groups).__name__}")
     n, c = x.shape[:2]
     if num_groups <= 0 or c % num_groups:
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): num_groups: expected a positive divisor of the number of channels {c}, got {num_groups}"
         )
     w = _param(weight, op, "weight", (c,), x.dtype)
     b = _param(bias, op, "bias", (c,), x.dtype)
-    g = int(num_groups)
+    g, eps = int(num_groups), _number(eps, op, "eps")
+    if x.numel() == 0:  # an empty batch: nothing to normalize (and no mean of an empty slice)
+        return _affine(x.clone(), w, b, (1, c) + (1,) * (x.ndim - 2))
     grouped = x.reshape(n, g, x.numel() // (n * g) if n else 0)
-    out = Normalize.apply(grouped, (2,), _number(eps, op, "eps")).reshape(x.shape)
+    out = Normalize.apply(grouped, (2,), eps).reshape(x.shape)
     return _affine(out, w, b, (1, c) + (1,) * (x.ndim - 2))
 
 
@@ -221,13 +243,15 @@ def local_response_norm(
     ``out[:, c] = x[:, c] / (k + alpha / size * sum(x[:, j]^2 for j in c - size//2 .. c + (size-1)//2)) ** beta``
     (channels outside [0, C) count as zero)."""
     op = "local_response_norm"
+    if isinstance(input, Tensor) and input.dtype.kind in "biu":
+        input = input.float()  # noqa: A001 - integers are promoted, as PyTorch's composition of ops does
     x = _input(input, op)
     if x.ndim < 3:
         raise ValueError(f"{op}(): input: expected 3 or more dimensions (N, C, *), got shape {x.shape}")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise TypeError(f"{op}(): size: expected an int, got {type(size).__name__}")
     if size <= 0:
-        raise ValueError(f"{op}(): size: expected a positive int, got {size}")
+        raise RuntimeError(f"{op}(): size: expected a positive int, got {size}")
     alpha, beta, k = _number(alpha, op, "alpha"), _number(beta, op, "beta"), _number(k, op, "k")
     if x.numel() == 0:
         return x

@@ -102,7 +102,7 @@ class AdaptiveMaxPool2d(Function):
         flat = np.empty((n, c, ho, wo), dtype=np.int64)  # index h * W + w of each maximum
         for i, (r0, r1) in enumerate(rows):
             for j, (c0, c1) in enumerate(cols):
-                window = x.data[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+                window = x.data[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
                 k = window.argmax(axis=-1)
                 out[:, :, i, j] = np.take_along_axis(window, k[..., None], axis=-1)[..., 0]
                 flat[:, :, i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
@@ -125,18 +125,30 @@ def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
 
 
 # -- argument checking ------------------------------------------------------------------------------------------
-def _input(x: Any, op: str) -> tuple[Tensor, bool]:
+# Error kinds follow PyTorch: TypeError for an argument of the wrong type, RuntimeError for a value pooling
+# cannot use (a zero kernel, a tuple of three sizes, an input of the wrong rank).
+def _input(x: Any, op: str, empty_channels: bool = False) -> tuple[Tensor, bool]:
+    """The input as a batched (N, C, H, W) tensor and whether it was unbatched (C, H, W). N may be 0; C, H
+    and W may not (C may, for the adaptive pools, as in PyTorch)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): input: expected a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}(): input: expected a floating point tensor, got dtype {x.dtype}")
-    if x.ndim == 3:
-        return x.unsqueeze(0), True
-    if x.ndim != 4:
-        raise ValueError(f"{op}(): input: expected a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got shape {x.shape}")
-    if 0 in x.shape[1:]:
-        raise ValueError(f"{op}(): input: channels and spatial sizes must be non-zero, got shape {x.shape}")
-    return x, False
+        raise NotImplementedError(
+            f"{op}(): input: expected a floating point tensor, got dtype {x.dtype} (convert with .float())"
+        )
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): input: expected a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got shape {x.shape}")
+    sizes = x.shape[-2:] if empty_channels else x.shape[-3:]
+    if 0 in sizes:
+        what = "spatial sizes" if empty_channels else "channels and spatial sizes"
+        raise RuntimeError(f"{op}(): input: {what} must be non-zero (only the batch may be empty), got shape {x.shape}")
+    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+
+
+def _flag(value: Any, name: str, op: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}(): {name}: expected a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def _window(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
@@ -146,12 +158,13 @@ def _window(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: An
         _pair(stride, "stride", op, 1)  # fmt: skip
     ph, pw = _pair(padding, "padding", op, 0)
     dh, dw = _pair(dilation, "dilation", op, 1)
+    ceil_mode = _flag(ceil_mode, "ceil_mode", op)
     if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(f"{op}(): padding {(ph, pw)} should be at most half of kernel_size {(kh, kw)}")
+        raise RuntimeError(f"{op}(): padding {(ph, pw)} should be at most half of kernel_size {(kh, kw)}")
     win = Window(kh, kw, sh, sw, ph, pw, dh, dw)
-    ho, wo = win.out_size(*x.shape[2:], ceil_mode=bool(ceil_mode))
+    ho, wo = win.out_size(*x.shape[2:], ceil_mode=ceil_mode)
     if ho < 1 or wo < 1:
-        raise ValueError(
+        raise RuntimeError(
             f"{op}(): the (dilated) kernel {(dh * (kh - 1) + 1, dw * (kw - 1) + 1)} does not fit the padded input "
             f"{(x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)}: output size would be {(ho, wo)}"
         )
@@ -182,28 +195,29 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     op = "avg_pool2d"
     x, unbatched = _input(input, op)
     win, ho, wo = _window(x, kernel_size, stride, padding, 1, ceil_mode, op)
+    count_include_pad = _flag(count_include_pad, "count_include_pad", op)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or \
-                divisor_override <= 0:  # fmt: skip
-            raise ValueError(f"{op}(): divisor_override: expected a positive int, got {divisor_override!r}")
+        if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"{op}(): divisor_override: expected a non-zero int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}(): divisor_override: expected a non-zero int, got 0")
         divisor = np.full((ho, wo), divisor_override)
     else:
-        divisor = kernels.avg_pool2d_divisor(win, *x.shape[2:], ho, wo, bool(count_include_pad))
+        divisor = kernels.avg_pool2d_divisor(win, *x.shape[2:], ho, wo, count_include_pad)
     out = AvgPool2d.apply(x, win, ho, wo, divisor.astype(x.dtype))
     return out.squeeze(0) if unbatched else out
 
 
 def _output_size(x: Tensor, output_size: Any, op: str) -> tuple[int, int]:
+    """An int or a pair of ints (None keeps the input's size); 0 gives an empty output, as PyTorch."""
     items = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if any(v is not None and (isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))) for v in items):
+        raise TypeError(f"{op}(): output_size: expected an int or a pair of ints (or None), got {output_size!r}")
     if len(items) != 2:
-        raise ValueError(f"{op}(): output_size: expected an int or a pair, got {output_size!r}")
-    sizes = []
-    for have, want in zip(x.shape[2:], items):
-        if want is None:
-            want = have
-        if isinstance(want, bool) or not isinstance(want, (int, np.integer)) or want < 1:
-            raise ValueError(f"{op}(): output_size: expected positive ints (or None), got {output_size!r}")
-        sizes.append(int(want))
+        raise RuntimeError(f"{op}(): output_size: expected an int or a pair, got {len(items)} values {output_size!r}")
+    sizes = [have if want is None else int(want) for have, want in zip(x.shape[2:], items)]
+    if min(sizes) < 0:
+        raise RuntimeError(f"{op}(): output_size: expected sizes >= 0, got {output_size!r}")
     return sizes[0], sizes[1]
 
 
@@ -219,7 +233,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     """Average over PyTorch's adaptive windows (also for sizes that do not divide). The windows are
     separable, so this is ``A_h @ x @ A_w.T`` with two averaging matrices."""
     op = "adaptive_avg_pool2d"
-    x, unbatched = _input(input, op)
+    x, unbatched = _input(input, op, empty_channels=True)
     ho, wo = _output_size(x, output_size, op)
     h, w = x.shape[2:]
     out = x
@@ -235,7 +249,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
     """Max over PyTorch's adaptive windows; the gradient goes to the first maximum of each window."""
     op = "adaptive_max_pool2d"
-    x, unbatched = _input(input, op)
+    x, unbatched = _input(input, op, empty_channels=True)
     ho, wo = _output_size(x, output_size, op)
     out, idx = AdaptiveMaxPool2d.apply(x, ho, wo)
     if unbatched:

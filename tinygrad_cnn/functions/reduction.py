@@ -18,8 +18,9 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 def dims(dim: Any, ndim: int) -> tuple[int, ...]:
     """Normalise ``dim`` to a sorted tuple of non-negative axes; None or () mean every axis."""
     if ndim == 0:
-        if dim is not None and not isinstance(dim, (tuple, list)):
-            _dim(dim, 0)
+        if dim is not None:
+            for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+                _dim(d, 0)
         return ()
     if dim is None:
         return tuple(range(ndim))
@@ -149,16 +150,23 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Mean.apply(x, dims(dim, x.ndim), _check_keepdim(keepdim, "mean"))
 
 
-def _nonempty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
-    if any(x.shape[a] == 0 for a in axes) or (x.ndim == 0 and x.numel() == 0):
-        raise IndexError(f"{op}(): cannot reduce over a dimension of size 0 (input shape {x.shape})")
+def _nonempty(x: Tensor, axes: tuple[int, ...], op: str, all_dims: bool = False) -> None:
+    """Refuse reducing an empty dim without an identity: IndexError naming the dim, or (for a reduction
+    over every dim of an empty tensor) RuntimeError, as PyTorch."""
+    if x.numel() == 0 and all_dims:
+        raise RuntimeError(
+            f"{op}(): cannot reduce an empty tensor (shape {x.shape}) over all dims; give the dim to reduce"
+        )
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{op}(): cannot reduce over dim {a} of size 0 (input shape {x.shape})")
 
 
 def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (all when empty); ties share the gradient evenly."""
     x = _float(x, "amax")
     axes = dims(dim, x.ndim)
-    _nonempty(x, axes, "amax")
+    _nonempty(x, axes, "amax", dim is None or (isinstance(dim, (tuple, list)) and not dim))
     return Extremum.apply(x, axes, _check_keepdim(keepdim, "amax"), True)
 
 
@@ -166,14 +174,19 @@ def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (all when empty); ties share the gradient evenly."""
     x = _float(x, "amin")
     axes = dims(dim, x.ndim)
-    _nonempty(x, axes, "amin")
+    _nonempty(x, axes, "amin", dim is None or (isinstance(dim, (tuple, list)) and not dim))
     return Extremum.apply(x, axes, _check_keepdim(keepdim, "amin"), False)
 
 
 def _extremum(x: Tensor, dim: Any, keepdim: bool, largest: bool, op: str) -> Any:
     x = _float(x, op)
     if dim is None:
+        _nonempty(x, (), op, all_dims=True)
         return amax(x) if largest else amin(x)
+    if isinstance(dim, Tensor):  # max(other): the elementwise maximum, as PyTorch's overload
+        from tinygrad_cnn.functions.math import maximum, minimum
+
+        return maximum(x, dim) if largest else minimum(x, dim)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}(): dim: expected an int, got {type(dim).__name__}; use amax/amin for several dims")
     axis = _dim(dim, x.ndim)
@@ -196,8 +209,11 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noq
 
 def _arg(x: Tensor, dim: int | None, keepdim: bool, fn: Any, op: str) -> Tensor:
     x = _float(x, op)
-    if x.numel() == 0:
-        raise IndexError(f"{op}(): cannot take {op} of an empty tensor")
+    if dim is None and x.numel() == 0:
+        raise IndexError(f"{op}(): cannot take {op} of an empty tensor (shape {x.shape}); give a dim")
+    if dim is not None:
+        _nonempty(x, () if x.ndim == 0 else (_dim(dim, x.ndim),), op)
+    keepdim = _check_keepdim(keepdim, op)
     if dim is None:
         out = np.asarray(fn(x.data))
         return Tensor(out.reshape((1,) * x.ndim) if keepdim else out.astype(np.int64))
@@ -215,8 +231,14 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def _correction(unbiased: bool | None, correction: int | None) -> float:
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+        raise TypeError(f"var/std: unbiased: expected a bool, got {type(unbiased).__name__}")
+    if correction is not None and (
+        isinstance(correction, (bool, np.bool_)) or not isinstance(correction, (int, float, np.integer, np.floating))
+    ):
+        raise TypeError(f"var/std: correction: expected a number, got {type(correction).__name__}")
     if correction is not None and unbiased is not None:
-        raise ValueError("var/std: give either unbiased or correction, not both")
+        raise TypeError("var/std: unbiased and correction: give one of them, not both")
     if correction is not None:
         return float(correction)
     return 0.0 if unbiased is False else 1.0
@@ -231,6 +253,7 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if x.dtype.kind != "f":
         raise RuntimeError(f"var(): input: expected a floating point tensor, got dtype {x.dtype}; use .float()")
     axes = dims(dim, x.ndim)
+    keepdim = _check_keepdim(keepdim, "var")
     n = int(np.prod([x.shape[a] for a in axes]))
     dof = n - _correction(unbiased, correction)
     centered = x - x.mean(axes, keepdim=True)
@@ -248,6 +271,7 @@ def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed stably by factoring out the (detached) maximum."""
     x = _float(x, "logsumexp")
     axes = dims(dim, x.ndim)
+    keepdim = _check_keepdim(keepdim, "logsumexp")
     m = np.max(x.data, axis=axes, keepdims=True) if x.numel() else np.zeros(_kept_shape(x.shape, axes), x.dtype)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     out = (x - Tensor(m)).exp().sum(axes, keepdim=True).log() + Tensor(m)
