@@ -122,6 +122,12 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for i, d in enumerate(self.datasets):
+            if not (hasattr(d, "__len__") and hasattr(d, "__getitem__")):
+                raise TypeError(
+                    f"ConcatDataset: datasets[{i}]: expected a data set with __len__ and __getitem__, "
+                    f"got {type(d).__name__}"
+                )
         self.cumulative_sizes: list[int] = []
         total = 0
         for d in self.datasets:

@@ -34,6 +34,27 @@ __all__ = [
 _NUMBER = (int, float, np.integer, np.floating)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _numbers(value: Any, name: str, lengths: tuple[int, ...]) -> tuple[float, ...]:
+    """A sequence of ``lengths`` numbers (TypeError for another type, ValueError for another length)."""
+    if not _is_sequence(value) or not all(_is_number(v) for v in value):
+        raise TypeError(f"{name}: expected a sequence of {' or '.join(map(str, lengths))} numbers, got {value!r}")
+    if len(value) not in lengths:
+        raise ValueError(f"{name}: expected a sequence of {' or '.join(map(str, lengths))} numbers, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
 def _check_image(img: Any, name: str) -> np.ndarray:
     if not isinstance(img, np.ndarray):
         raise TypeError(f"{name}: expected a numpy array of shape (C, H, W) or (H, W), got {type(img).__name__}")
@@ -43,11 +64,15 @@ def _check_image(img: Any, name: str) -> np.ndarray:
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
-    if isinstance(value, _NUMBER):
+    """An int or a sequence of 1 or 2 ints as a pair: TypeError for anything but ints (floats and bools
+    included), ValueError for a sequence of another length."""
+    if _is_int(value):
         return int(value), int(value)
-    if isinstance(value, Sequence) and len(value) == 1:
+    if not _is_sequence(value) or not all(_is_int(v) for v in value):
+        raise TypeError(f"{name}: expected an int or a sequence of 1 or 2 ints, got {value!r}")
+    if len(value) == 1:
         return int(value[0]), int(value[0])
-    if isinstance(value, Sequence) and len(value) == 2:
+    if len(value) == 2:
         return int(value[0]), int(value[1])
     raise ValueError(f"{name}: expected an int or a sequence of 1 or 2 ints, got {value!r}")
 
@@ -56,6 +81,11 @@ class Compose:
     """Apply ``transforms`` in order: ``Compose([t1, t2])(x) == t2(t1(x))``."""
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
+        if not _is_sequence(transforms):
+            raise TypeError(f"Compose: transforms: expected a list of callables, got {type(transforms).__name__}")
+        for i, t in enumerate(transforms):
+            if not callable(t):
+                raise TypeError(f"Compose: transforms[{i}]: expected a callable, got {type(t).__name__}")
         self.transforms = list(transforms)
 
     def __call__(self, img: Any) -> Any:
@@ -115,6 +145,9 @@ class Normalize:
         self.mean = mean
         self.std = std
         self.inplace = inplace
+        for name, value in (("mean", mean), ("std", std)):
+            if np.asarray(value).dtype.kind not in "iuf":
+                raise TypeError(f"Normalize: {name}: expected a number or a sequence of numbers, got {value!r}")
         m = np.atleast_1d(np.asarray(mean, dtype=np.float64))
         s = np.atleast_1d(np.asarray(std, dtype=np.float64))
         if m.ndim != 1 or s.ndim != 1:
@@ -148,11 +181,14 @@ class Normalize:
 
 
 def _padding4(padding: Any) -> tuple[int, int, int, int]:
-    """torchvision's padding argument -> (left, top, right, bottom)."""
-    if isinstance(padding, _NUMBER):
+    """torchvision's padding argument -> (left, top, right, bottom): an int or a sequence of 1, 2 or 4 ints
+    (TypeError for other types, floats and bools included; ValueError for another length)."""
+    if _is_int(padding):
         p = int(padding)
         return p, p, p, p
-    if isinstance(padding, Sequence) and len(padding) in (1, 2, 4):
+    if not _is_sequence(padding) or not all(_is_int(v) for v in padding):
+        raise TypeError(f"padding: expected an int or a sequence of 1, 2 or 4 ints, got {padding!r}")
+    if len(padding) in (1, 2, 4):
         vals = [int(v) for v in padding]
         if len(vals) == 1:
             return vals[0], vals[0], vals[0], vals[0]
@@ -198,7 +234,10 @@ class RandomCrop:
         if min(self.size) <= 0:
             raise ValueError(f"RandomCrop: size must be positive, got {size!r}")
         self.padding = padding
-        self._padding = None if padding is None else _padding4(padding)
+        try:
+            self._padding = None if padding is None else _padding4(padding)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"RandomCrop: {exc}") from None
         if self._padding is not None and min(self._padding) < 0:
             raise ValueError(f"RandomCrop: padding must be non-negative, got {padding!r}")
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
@@ -235,6 +274,8 @@ class RandomHorizontalFlip:
     """Mirror the image left-right (last axis) with probability ``p``."""
 
     def __init__(self, p: float = 0.5) -> None:
+        if not _is_number(p):
+            raise TypeError(f"RandomHorizontalFlip: p must be a number in [0, 1], got {p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
         self.p = p
@@ -376,22 +417,20 @@ class RandomAffine:
         interpolation: str = "nearest",
         fill: float = 0,
     ) -> None:
-        if isinstance(degrees, _NUMBER):
-            if degrees < 0:
+        if _is_number(degrees):
+            if not degrees >= 0:
                 raise ValueError(f"RandomAffine: if degrees is a single number, it must be non-negative, got {degrees}")
             self.degrees = [-float(degrees), float(degrees)]
-        elif isinstance(degrees, Sequence) and len(degrees) == 2:
-            self.degrees = [float(degrees[0]), float(degrees[1])]
         else:
-            raise ValueError(f"RandomAffine: degrees should be a number or a sequence of 2 numbers, got {degrees!r}")
+            self.degrees = list(_numbers(degrees, "RandomAffine: degrees", (2,)))
         if translate is not None:
-            if len(translate) != 2 or not all(0.0 <= t <= 1.0 for t in translate):
+            translate = _numbers(translate, "RandomAffine: translate", (2,))
+            if not all(0.0 <= t <= 1.0 for t in translate):
                 raise ValueError(f"RandomAffine: translate should be 2 values between 0 and 1, got {translate!r}")
-            translate = tuple(translate)
         if scale is not None:
-            if len(scale) != 2 or not all(s > 0 for s in scale):
+            scale = _numbers(scale, "RandomAffine: scale", (2,))
+            if not all(s > 0 for s in scale):
                 raise ValueError(f"RandomAffine: scale should be 2 positive values, got {scale!r}")
-            scale = tuple(scale)
         if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"RandomAffine: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
         self.translate = translate

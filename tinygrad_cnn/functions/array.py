@@ -7,6 +7,7 @@ indexing, ``IndexAdd``, has indexing as its own backward: double backward for fr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -202,7 +203,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
     if s > e:
         raise RuntimeError(f"flatten(): start_dim ({start_dim}) must not come after end_dim ({end_dim})")
-    return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1 :] if x.numel() else x.shape[:s] + (0,) + x.shape[e + 1 :])
+    return x.reshape(x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :])
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:

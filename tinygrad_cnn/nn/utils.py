@@ -44,6 +44,13 @@ def _norm_type(norm_type: Any, fn: str) -> float:
         raise ValueError(f"{fn}(): norm_type: expected a number (or 'inf'), got {norm_type!r}") from None
 
 
+def _max_norm(max_norm: Any, fn: str) -> float:
+    try:
+        return float(max_norm)
+    except (TypeError, ValueError) as exc:  # PyTorch's kinds (float() of a str or of None), with the name
+        raise type(exc)(f"{fn}(): max_norm: expected a number, got {max_norm!r}") from None
+
+
 def _vector_norm(a: np.ndarray, p: float) -> np.ndarray:
     """The p-norm of all of ``a``'s elements as a 0-d array of ``a``'s dtype (0 for an empty array)."""
     dt = a.dtype
@@ -89,11 +96,12 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0, error_if_no
 def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_norm: Tensor,
                           foreach: bool | None = None) -> None:  # fmt: skip
     """Scale the gradients in place by min(1, max_norm / (total_norm + 1e-6))."""
+    max_value = _max_norm(max_norm, "clip_grads_with_norm_")
     grads = _grads(parameters, "clip_grads_with_norm_")
     if not grads:
         return
     total = np.asarray(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
-    coef = total.dtype.type(float(max_norm)) / (total + total.dtype.type(1e-6))
+    coef = total.dtype.type(max_value) / (total + total.dtype.type(1e-6))
     coef = np.minimum(coef, total.dtype.type(1.0))
     with no_grad():
         for g in grads:
@@ -106,6 +114,7 @@ def clip_grad_norm_(parameters: TensorOrTensors, max_norm: float, norm_type: flo
     PyTorch: by min(1, max_norm / (total + 1e-6)). Returns the total norm before clipping (0-d Tensor).
     ``error_if_nonfinite`` raises RuntimeError on a nan/inf total instead of scaling by it."""
     params = _tensors(parameters, "clip_grad_norm_")
+    _max_norm(max_norm, "clip_grad_norm_")
     grads = [p.grad for p in params if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, max_norm, total)

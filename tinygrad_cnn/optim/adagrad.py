@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _grad, _params_with_grad, _zero_step
+from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check_min, _grad, _params_with_grad, _zero_step
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -32,12 +32,11 @@ class Adagrad(Optimizer):
                 self._init_state(p, group["initial_accumulator_value"])
 
     def _check_options(self, options: dict[str, Any]) -> None:
-        _check(0.0 <= options["lr"], f"Invalid learning rate: {options['lr']}")
-        _check(0.0 <= options["lr_decay"], f"Invalid lr_decay value: {options['lr_decay']}")
-        _check(0.0 <= options["weight_decay"], f"Invalid weight_decay value: {options['weight_decay']}")
-        value = options["initial_accumulator_value"]
-        _check(0.0 <= value, f"Invalid initial_accumulator_value value: {value}")
-        _check(0.0 <= options["eps"], f"Invalid epsilon value: {options['eps']}")
+        _check_min(options["lr"], "Invalid learning rate")
+        _check_min(options["lr_decay"], "Invalid lr_decay value")
+        _check_min(options["weight_decay"], "Invalid weight_decay value")
+        _check_min(options["initial_accumulator_value"], "Invalid initial_accumulator_value value")
+        _check_min(options["eps"], "Invalid epsilon value")
 
     def _init_state(self, p: Tensor, initial_accumulator_value: float) -> None:
         state = self.state[p]

@@ -7,7 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _grad, _lerp_, _params_with_grad, _zero_step
+from tinygrad_cnn.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _check,
+    _check_min,
+    _grad,
+    _lerp_,
+    _number,
+    _params_with_grad,
+    _zero_step,
+)
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -23,20 +33,24 @@ class Adam(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
                  decoupled_weight_decay: bool = False) -> None:  # fmt: skip
+        betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas  # anything else: _check_options raises
         defaults = {
-            "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
             "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay,
         }  # fmt: skip
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
         betas = options["betas"]
-        _check(0.0 <= options["lr"], f"Invalid learning rate: {options['lr']}")
-        _check(0.0 <= options["eps"], f"Invalid epsilon value: {options['eps']}")
+        _check_min(options["lr"], "Invalid learning rate")
+        _check_min(options["eps"], "Invalid epsilon value")
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         _check(len(betas) == 2, f"betas must be a pair (beta1, beta2), got {betas!r}")
-        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        _check(0.0 <= options["weight_decay"], f"Invalid weight_decay value: {options['weight_decay']}")
+        for i, beta in enumerate(betas):
+            _check(0.0 <= _number(beta, f"Invalid beta parameter at index {i}") < 1.0,
+                   f"Invalid beta parameter at index {i}: {beta}")  # fmt: skip
+        _check_min(options["weight_decay"], "Invalid weight_decay value")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss if given."""

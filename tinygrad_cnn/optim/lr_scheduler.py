@@ -387,7 +387,10 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the lrs if it has not improved for ``patience`` epochs."""
-        current = float(metrics)
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"ReduceLROnPlateau.step(): metrics: expected a number, got {metrics!r}") from None
         self.last_epoch += 1
         if self._is_better(current, self.best):
             self.best = current

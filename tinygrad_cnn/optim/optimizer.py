@@ -8,9 +8,10 @@ with numpy for every parameter whose ``.grad`` is not None, then bumping ``p._ve
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from typing import Any
 
@@ -132,6 +133,11 @@ class Optimizer:
         Floating state is cast to its parameter's dtype, except ``step`` (kept as saved; a plain number is
         made a float32 0-d tensor). Raises ValueError when the groups or their sizes do not match.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict(): state_dict: expected a dict, got {type(state_dict).__name__}")
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise KeyError(f"load_state_dict(): state_dict has no {key!r} entry (expected a state_dict() result)")
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -194,8 +200,16 @@ def _cast(p: Tensor, value: Any, name: str, index: int) -> Any:
 
 
 def _params_with_grad(group: dict[str, Any]) -> list[Tensor]:
-    """The group's parameters that have a gradient (the others are skipped by ``step``)."""
-    return [p for p in group["params"] if p.grad is not None]
+    """The group's parameters that have a gradient (the others are skipped by ``step``). A gradient of another
+    shape than its parameter raises RuntimeError (PyTorch refuses to assign one; numpy would broadcast it)."""
+    params = [p for p in group["params"] if p.grad is not None]
+    for p in params:
+        if p.grad.shape != p.shape:
+            raise RuntimeError(
+                f"optimizer step: a parameter of shape {p.shape} has a grad of shape {p.grad.shape}; the gradient "
+                "and the parameter must be the same size"
+            )
+    return params
 
 
 def _grad(p: Tensor, maximize: bool) -> np.ndarray:
@@ -224,3 +238,19 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
+
+
+def _number(value: Any, label: str) -> float:
+    """An option's value as a float: a real number (bools count, as in Python and PyTorch) or a one-element
+    Tensor (PyTorch accepts a Tensor lr). Anything else raises TypeError ``"<label>: expected a number ..."``."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return float(value.item())
+    if isinstance(value, (numbers.Real, np.bool_)):
+        return float(value)
+    raise TypeError(f"{label}: expected a number, got {value!r}")
+
+
+def _check_min(value: Any, label: str, minimum: float = 0.0) -> None:
+    """``value`` must be a number >= ``minimum`` (nan is not): TypeError or ValueError ``"<label>: <value>"``."""
+    if not minimum <= _number(value, label):
+        raise ValueError(f"{label}: {value}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _grad, _lerp_, _params_with_grad, _zero_step
+from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check_min, _grad, _lerp_, _params_with_grad, _zero_step
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -30,11 +30,11 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
-        _check(0.0 <= options["lr"], f"Invalid learning rate: {options['lr']}")
-        _check(0.0 <= options["eps"], f"Invalid epsilon value: {options['eps']}")
-        _check(0.0 <= options["momentum"], f"Invalid momentum value: {options['momentum']}")
-        _check(0.0 <= options["weight_decay"], f"Invalid weight_decay value: {options['weight_decay']}")
-        _check(0.0 <= options["alpha"], f"Invalid alpha value: {options['alpha']}")
+        _check_min(options["lr"], "Invalid learning rate")
+        _check_min(options["eps"], "Invalid epsilon value")
+        _check_min(options["momentum"], "Invalid momentum value")
+        _check_min(options["weight_decay"], "Invalid weight_decay value")
+        _check_min(options["alpha"], "Invalid alpha value")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss if given."""

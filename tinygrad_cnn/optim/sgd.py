@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _grad, _params_with_grad
+from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _check_min, _grad, _number, _params_with_grad
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -25,9 +25,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
-        _check(0.0 <= options["lr"], f"Invalid learning rate: {options['lr']}")
-        _check(0.0 <= options["momentum"], f"Invalid momentum value: {options['momentum']}")
-        _check(0.0 <= options["weight_decay"], f"Invalid weight_decay value: {options['weight_decay']}")
+        _check_min(options["lr"], "Invalid learning rate")
+        _check_min(options["momentum"], "Invalid momentum value")
+        _number(options["dampening"], "Invalid dampening value")
+        _check_min(options["weight_decay"], "Invalid weight_decay value")
         if options["nesterov"]:
             _check(
                 options["momentum"] > 0 and options["dampening"] == 0,

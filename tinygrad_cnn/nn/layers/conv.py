@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
-from tinygrad_cnn.nn.layers._utils import check_bool, check_int, factory_dtype, ntuple
+from tinygrad_cnn.nn.layers._utils import check_bool, check_int, factory_dtype, is_int, ntuple
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -158,6 +158,12 @@ class ConvTranspose2d(_ConvNd):
         """``output_padding``, or the one that gives the requested ``output_size`` (PyTorch's rule)."""
         if output_size is None:
             return self.output_padding
+        if (
+            not isinstance(output_size, Sequence)
+            or isinstance(output_size, str)
+            or not all(is_int(s) for s in output_size)
+        ):
+            raise TypeError(f"ConvTranspose2d: output_size: expected a sequence of ints, got {output_size!r}")
         spatial = list(output_size)
         non_spatial = 2 if input.ndim == 4 else 1
         if len(spatial) == non_spatial + 2:

@@ -76,6 +76,8 @@ class Flatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(*, S_start, ..., S_end, *) -> (*, S_start * ... * S_end, *)."""
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Flatten: input: expected a Tensor, got {type(input).__name__}")
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:

@@ -178,6 +178,9 @@ class GroupNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         """(N, C, *) -> (N, C, *)."""
+        if isinstance(input, Tensor) and input.ndim >= 2 and input.shape[1] != self.num_channels:
+            raise RuntimeError(f"GroupNorm: expected input with num_channels = {self.num_channels} channels in dim 1, "
+                               f"got input of shape {input.shape}")  # fmt: skip
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
