@@ -75,14 +75,17 @@ def load_average() -> str:
     return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min), {os.cpu_count()} logical cores"
 
 
-def run_worker(script: str | Path, args: Sequence[str], timeout: float = 600.0) -> dict[str, Any]:
+def run_worker(
+    script: str | Path, args: Sequence[str], timeout: float = 600.0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run ``python script *args`` in a fresh process and return the JSON object on its last stdout line.
 
-    A failure (non-zero exit, timeout, no JSON) comes back as ``{"error": "..."}`` instead of raising.
+    ``env`` replaces the child's environment (default: inherit this one). A failure (non-zero exit, timeout,
+    no JSON) comes back as ``{"error": "..."}`` instead of raising.
     """
     cmd = [sys.executable, str(script), *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s: {' '.join(cmd[1:])}"}
     lines = proc.stdout.strip().splitlines()

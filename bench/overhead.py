@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 from _harness import median_seconds, print_environment
 
-import tinygrad_cnn as tc
-
 SHAPE = (4, 4)
 MUL, ADD = 1.01, 0.1
 
@@ -64,6 +62,8 @@ def bench_numpy(n_ops: int, repeats: int) -> float:
 
 
 def bench_ours(n_ops: int, repeats: int) -> tuple[float, float]:
+    import tinygrad_cnn as tc  # here, not at the top: bench/suite.py's torch workers import this module too
+
     tc.manual_seed(0)
     x = tc.randn(*SHAPE, requires_grad=True)
 
