@@ -204,3 +204,19 @@ def test_setitem_outside_graph():
 def test_iteration_and_unbind():
     rows = list(tc.tensor([[1.0, 2.0], [3.0, 4.0]]))
     assert len(rows) == 2 and rows[1].tolist() == [3.0, 4.0]
+
+
+def test_assigning_a_grad_checks_type_shape_and_dtype_as_torch() -> None:
+    x = tc.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="different size"):
+        x.grad = tc.zeros(3)
+    with pytest.raises(RuntimeError, match="different type"):
+        x.grad = tc.zeros(2, 3, dtype=tc.float64)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        x.grad = [[0.0] * 3] * 2  # type: ignore[assignment]
+    assert x.grad is None  # nothing was assigned
+    x.grad = tc.ones(2, 3)
+    (x * 2).sum().backward()
+    assert np.array_equal(x.grad.numpy(), np.full((2, 3), 3.0, dtype=np.float32))
+    x.grad = None
+    assert x.grad is None

@@ -27,7 +27,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_version", "_hooks", "_accumulator",
+        "data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_version", "_hooks", "_accumulator",
         "_retains_grad", "__weakref__",
     )  # fmt: skip
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
@@ -36,7 +36,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data: np.ndarray = data if isinstance(data, np.ndarray) else np.asarray(data)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Any = None
         self._requires_grad = False
         self._output_nr = 0
@@ -65,6 +65,26 @@ class Tensor:
                 f"only Tensors of floating point dtype can require gradients; got dtype {dtypes.name(self.dtype)}"
             )
         self._requires_grad = bool(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (same shape and dtype as self), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: expected shape {self.shape}, "
+                                   f"got {value.shape}")  # fmt: skip
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: expected {dtypes.name(self.dtype)}, "
+                                   f"got {dtypes.name(value.dtype)}")  # fmt: skip
+        self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self."""
