@@ -18,6 +18,21 @@ def _index(idx: Any, n: int, what: str) -> int:
     return i + n if i < 0 else i
 
 
+def _delete(modules: OrderedDict[str, Module], idx: int | slice, what: str) -> None:
+    """Delete the module(s) at ``idx``, then renumber the rest ``"0"``, ``"1"``, ... as PyTorch does."""
+    keys = list(modules)
+    for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), what)]]:
+        del modules[key]
+    _renumber(modules, list(modules.values()))
+
+
+def _renumber(modules: OrderedDict[str, Module], items: list[Module]) -> None:
+    """Make ``modules`` hold ``items`` under the keys ``"0"``, ``"1"``, ..."""
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
+
 class Sequential(Module):
     """Runs its modules in order, each on the previous one's output: ``Sequential(conv, relu, pool)``.
 
@@ -44,14 +59,7 @@ class Sequential(Module):
         self.add_module(key, module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "Sequential")]]:
-            del self._modules[key]
-        # PyTorch renumbers the remaining modules so that indices stay consecutive
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete(self._modules, idx, "Sequential")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -77,9 +85,7 @@ class Sequential(Module):
             raise IndexError(f"index {index} is out of range for Sequential of length {n}")
         items = list(self._modules.values())
         items.insert(index if index >= 0 else index + n, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
         return self
 
     def forward(self, input: Any) -> Any:
@@ -105,13 +111,7 @@ class ModuleList(Module):
         self.add_module(str(_index(idx, len(self), "ModuleList")), module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "ModuleList")]]:
-            del self._modules[key]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _delete(self._modules, idx, "ModuleList")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -151,9 +151,7 @@ class ModuleList(Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self._modules, items)
 
 
 class ModuleDict(Module):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn import dtypes
+from tinygrad_cnn.nn import init
 
 
 def is_int(value: Any) -> bool:
@@ -64,3 +66,15 @@ def factory_dtype(device: Any, dtype: Any, owner: str) -> np.dtype:
     if dt.kind != "f":
         raise TypeError(f"{owner}: dtype: parameters must be floating point, got {dt}")
     return dt
+
+
+def reset_weight_and_bias(weight: Any, bias: Any) -> None:
+    """PyTorch's default initialisation of Linear and conv layers, in place.
+
+    weight: kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias (if any): the same bound.
+    """
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)

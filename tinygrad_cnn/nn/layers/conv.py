@@ -7,15 +7,13 @@ with fan_in = weight.shape[1] * prod(kernel_size), and the bias U(-1/sqrt(fan_in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
-from tinygrad_cnn.nn import init
-from tinygrad_cnn.nn.layers._utils import check_bool, check_int, factory_dtype, is_int, ntuple
+from tinygrad_cnn.nn.layers._utils import check_bool, check_int, factory_dtype, is_int, ntuple, reset_weight_and_bias
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -79,11 +77,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default initialisation (see the module docstring)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         n = self._n
