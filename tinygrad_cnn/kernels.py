@@ -1,19 +1,23 @@
 """The hot numpy kernels of convolution and pooling, in one place.
 
 Layouts: images are NCHW. Convolution lowers to GEMM over an im2col matrix laid out as
-``(C * kh * kw, N * Ho * Wo)``; its adjoint (the input gradient, which is also ``conv_transpose2d``)
-is one GEMM followed by col2im, a handful of strided slice-adds (one per kernel offset) into a padded
-buffer; never ``np.add.at``. Pooling works the same way over kernel offsets. Every kernel keeps the
-input's float dtype (float32 stays float32).
+``(C * kh * kw, N * Ho * Wo)`` (one GEMM per image, or one over all images, whichever BLAS runs faster for
+the shape); its adjoint (the input gradient, which is also ``conv_transpose2d``) is GEMM followed by col2im,
+a handful of strided slice-adds (one per kernel offset) into a padded buffer; never ``np.add.at``. Pooling
+works the same way over kernel offsets. Every kernel keeps the input's float dtype (float32 stays float32).
+Large arrays (im2col columns, GEMM results, outputs) come from a small pool of blocks that are reused once
+nothing references them (``_buffer``), saving the page faults of fresh memory.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 @dataclass(frozen=True)
@@ -70,19 +74,128 @@ def pad2d(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: fl
     return out
 
 
+# -- buffer reuse ----------------------------------------------------------------------------------------------
+# A fresh multi-megabyte array is a new memory mapping: the first write to each of its 4 KiB pages is a page fault
+# (the kernel maps and zeroes the page), about 15% of a CNN training step. So the kernels take their large arrays
+# from a small pool of byte blocks instead. A block is handed out again only when nothing but the pool references
+# it: a Tensor, a graph's saved tensor, a local variable and any view (a view holds its base) all count in
+# ``sys.getrefcount``, so a block is reused only after its last user is done with it, when a fresh array would
+# have been freed. Users overwrite all they read, except im2col, which tags its blocks (see there). A block may
+# serve a request of another shape or dtype, or a smaller one, so that a network's layers share a few blocks.
+_POOL: list[tuple[tuple, np.ndarray, np.ndarray]] = []  # (key, block, its page-aligned bytes), least recent first
+_POOL_MAX_BLOCKS = 24
+_POOL_MAX_BYTES = 256 << 20
+_POOL_MIN_BYTES = 256 << 10  # smaller arrays come from malloc's heap, whose pages are already mapped
+_PAGE = 4096  # OpenBLAS's GEMMs run 5-15% faster on page-aligned operands than on malloc's (page + 16 bytes)
+_POOL_LOCK = threading.Lock()
+
+
+def _new_entry(key: tuple, nbytes: int) -> tuple[tuple, np.ndarray, np.ndarray]:
+    block = np.zeros(nbytes + _PAGE, dtype=np.uint8)
+    start = -block.ctypes.data % _PAGE
+    return key, block, block[start : start + nbytes]
+
+
+def _refs(entry: tuple[tuple, np.ndarray, np.ndarray]) -> int:
+    return sys.getrefcount(entry[1])  # every array handed out from a block is a view whose base is the block
+
+
+_FREE_REFS = _refs(_new_entry((), 0))  # the count of a block that only its pool entry holds
+
+
+def _buffer(shape: tuple[int, ...], dtype: np.dtype, tag: object = None) -> tuple[np.ndarray, bool]:
+    """A C-contiguous array of ``shape`` and ``dtype``, and True when it is new (then zero-filled); False when it
+    is pooled memory that nothing else references any more, holding whatever its last user wrote. An untagged
+    request takes the smallest free untagged block that holds it (wasting at most half of the block); a user
+    that relies on what it left behind tags its requests, and gets back only blocks of its own tag, shape and
+    dtype."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < _POOL_MIN_BYTES or nbytes > _POOL_MAX_BYTES // 4:
+        return np.zeros(shape, dtype=dtype), True
+    key = None if tag is None else (tuple(shape), dtype, tag)
+    with _POOL_LOCK:
+        i = _find(key, nbytes)
+        if i is not None:
+            entry = _POOL.pop(i)
+            _POOL.append(entry)  # now the most recently used
+            return entry[2][:nbytes].view(dtype).reshape(shape), False
+        entry = _new_entry(key, nbytes)
+        if _make_room(nbytes):
+            _POOL.append(entry)
+        return entry[2].view(dtype).reshape(shape), True
+
+
+def _find(key: tuple | None, nbytes: int) -> int | None:
+    """The index of the free block to hand out for ``key`` (None: untagged) and ``nbytes``, if any."""
+    found = None
+    for i, entry in enumerate(_POOL):
+        size = entry[2].nbytes
+        if entry[0] != key or not nbytes <= size <= 2 * nbytes or _refs(entry) != _FREE_REFS:
+            continue
+        if found is None or size < _POOL[found][2].nbytes:
+            found = i
+    return found
+
+
+def _make_room(nbytes: int) -> bool:
+    """Forget the least recently used blocks not in use until one more of ``nbytes`` fits; False if it cannot."""
+    total = nbytes + sum(entry[1].nbytes for entry in _POOL)
+    i = 0
+    while i < len(_POOL) and (len(_POOL) >= _POOL_MAX_BLOCKS or total > _POOL_MAX_BYTES):
+        if _refs(_POOL[i]) == _FREE_REFS:
+            total -= _POOL.pop(i)[1].nbytes
+        else:
+            i += 1
+    return len(_POOL) < _POOL_MAX_BLOCKS and total <= _POOL_MAX_BYTES
+
+
+def release_buffers() -> None:
+    """Empty the pool (a block in use is freed when its last user is done with it)."""
+    with _POOL_LOCK:
+        _POOL.clear()
+
+
+def _reset_lock_in_child() -> None:  # a fork while another thread held the lock must not deadlock the child
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
+def _empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An array its user overwrites entirely (contents undefined): pooled when large."""
+    return _buffer(shape, dtype)[0]
+
+
 # -- convolution -------------------------------------------------------------------------------------------
 def im2col(x: np.ndarray, win: Window, ho: int, wo: int) -> np.ndarray:
-    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, C-contiguous."""
-    n, c = x.shape[:2]
-    xp = pad2d(x, win.ph, win.ph, win.pw, win.pw)
-    s0, s1, s2, s3 = xp.strides
-    view = as_strided(
-        xp,
-        shape=(c, win.kh, win.kw, n, ho, wo),
-        strides=(s1, s2 * win.dh, s3 * win.dw, s0, s2 * win.sh, s3 * win.sw),
-        writeable=False,
-    )
-    return np.ascontiguousarray(view).reshape(c * win.kh * win.kw, n * ho * wo)
+    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, C-contiguous, read-only.
+
+    Built as ``(C, kh, kw, N, Ho, Wo)``: for each kernel offset, one strided copy of the input pixels it reads.
+    Entries that read the zero padding are never written: the array is pooled under a tag naming this exact
+    geometry, so it is either new (zero-filled) or was last filled by this same loop, which left them zero
+    (the result is a read-only view, so no one else writes into it)."""
+    n, c, h, w = x.shape
+    cols, _ = _buffer((c, win.kh, win.kw, n, ho, wo), x.dtype, ("im2col", win, h, w))
+    xt = x.transpose(1, 0, 2, 3)
+    for i, j, _, _ in win.offsets(ho, wo):
+        r0, r1, rows = _inside(ho, win.sh, i * win.dh - win.ph, h)
+        c0, c1, columns = _inside(wo, win.sw, j * win.dw - win.pw, w)
+        if r0 < r1 and c0 < c1:
+            np.copyto(cols[:, i, j, :, r0:r1, c0:c1], xt[:, :, rows, columns])
+    out = cols.reshape(c * win.kh * win.kw, n * ho * wo)
+    out.flags.writeable = False
+    return out
+
+
+def _inside(out: int, s: int, offset: int, size: int) -> tuple[int, int, slice]:
+    """The outputs [o0, o1) whose input ``o * s + offset`` lies in [0, size), and the slice of those inputs."""
+    o0 = min(out, max(0, -(offset // s)))  # ceil(-offset / s)
+    o1 = max(o0, min(out, (size - 1 - offset) // s + 1))
+    return o0, o1, slice(o0 * s + offset, (o1 - 1) * s + offset + 1, s)
 
 
 def col2im(cols: np.ndarray, win: Window, shape: tuple[int, ...], ho: int, wo: int) -> np.ndarray:
@@ -91,33 +204,52 @@ def col2im(cols: np.ndarray, win: Window, shape: tuple[int, ...], ho: int, wo: i
     cols = cols.reshape(c, win.kh, win.kw, n, ho, wo)
     # Accumulate channel-major (C, N, Hp, Wp), the layout of the columns, so each slice-add reads
     # contiguous memory; one transpose to NCHW at the end.
-    out = np.zeros((c, n, h + 2 * win.ph, w + 2 * win.pw), dtype=cols.dtype)
+    acc = _empty((c, n, h + 2 * win.ph, w + 2 * win.pw), cols.dtype)
+    acc.fill(0)
     for i, j, rows, columns in win.offsets(ho, wo):
-        out[:, :, rows, columns] += cols[:, i, j]
-    return np.ascontiguousarray(out[:, :, win.ph : win.ph + h, win.pw : win.pw + w].transpose(1, 0, 2, 3))
-
-
-def _per_group(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a[g] @ b[g]`` for each group: one 2-D GEMM each. (np.matmul on stacks of transposed matrices
-    bypasses BLAS and is ten times slower; 2-D products of transposed views go straight to BLAS.)"""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=np.result_type(a, b))
-    for i in range(a.shape[0]):
-        np.matmul(a[i], b[i], out=out[i])
+        acc[:, :, rows, columns] += cols[:, i, j]
+    out = _empty((n, c, h, w), cols.dtype)
+    np.copyto(out, acc[:, :, win.ph : win.ph + h, win.pw : win.pw + w].transpose(1, 0, 2, 3))
     return out
 
 
-def channels_first(y: np.ndarray, groups: int) -> np.ndarray:
-    """(N, O, Ho, Wo) -> (groups, O / groups, N * Ho * Wo), the layout the GEMMs take."""
-    n, o = y.shape[:2]
-    return np.ascontiguousarray(y.transpose(1, 0, 2, 3)).reshape(groups, o // groups, n * y.shape[2] * y.shape[3])
+# Which GEMM layout (measured with OpenBLAS, 1 thread, batch 64, float32): per-image GEMMs read and write NCHW
+# directly and skip the relayout copies, but they lose to one large GEMM over all images when each image's
+# matrices are small: the forward when an image has fewer than _PER_IMAGE_MIN_HW output pixels, the gradients
+# when a group's C * kh * kw exceeds _PER_IMAGE_MAX_K (the per-image weight-gradient products also take
+# N times the weight's memory).
+_PER_IMAGE_MIN_HW = 128
+_PER_IMAGE_MAX_K = 64
+
+
+def _per_group(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:, g] = a[g] @ b[:, g]`` for each group g and each matrix of the stack: ``a`` (groups, P, Q) holds
+    the weights, ``b`` (S, groups * Q, R) and ``out`` (S, groups * P, R) are stacks of S matrices: per-image
+    views of NCHW arrays or im2col columns (S = N), or the whole channel-major matrix (S = 1). Every matrix has
+    a unit inner stride, so np.matmul runs one BLAS GEMM per matrix, straight from and into these layouts."""
+    p, q = a.shape[1:]
+    for i in range(a.shape[0]):
+        np.matmul(a[i], b[:, i * q : (i + 1) * q], out=out[:, i * p : (i + 1) * p])
+    return out
+
+
+def _per_image(cols: np.ndarray, n: int, hw: int) -> np.ndarray:
+    """Columns (K, N * Ho * Wo) as per-image matrices (N, K, Ho * Wo = hw): a view."""
+    return cols.reshape(cols.shape[0], n, hw).transpose(1, 0, 2)
+
+
+def channels_first(y: np.ndarray) -> np.ndarray:
+    """(N, O, Ho, Wo) -> (1, O, N * Ho * Wo): the channel-major matrix that the one-GEMM layouts take."""
+    n, o, ho, wo = y.shape
+    out = _empty((o, n, ho, wo), y.dtype)
+    np.copyto(out, y.transpose(1, 0, 2, 3))
+    return out.reshape(1, o, n * ho * wo)
 
 
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, win: Window, groups: int, out_hw: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw): one GEMM per group.
+    """Cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw): GEMMs over im2col, per group.
 
     ``out_hw`` limits the output to its first rows/columns (used when a conv is the adjoint of a
     transposed conv whose output_padding added rows). Returns the output (N, O, Ho, Wo) and the im2col
@@ -126,32 +258,81 @@ def conv2d_forward(
     o = w.shape[0]
     ho, wo = out_hw or win.out_size(*x.shape[2:])
     cols = im2col(x, win, ho, wo)
-    out = _per_group(w.reshape(groups, o // groups, -1), cols.reshape(groups, cols.shape[0] // groups, cols.shape[1]))
-    out = out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(out), cols
+    dtype = np.result_type(w, cols)
+    wg = w.reshape(groups, o // groups, -1)
+    out = _empty((n, o, ho, wo), dtype)
+    if ho * wo >= _PER_IMAGE_MIN_HW:  # per image, straight into NCHW
+        _per_group(wg, _per_image(cols, n, ho * wo), out.reshape(n, o, ho * wo))
+    else:  # one GEMM into (O, N * Ho * Wo), then relayout
+        gemm = _per_group(wg, cols[None], _empty((1, o, cols.shape[1]), dtype))
+        np.copyto(out, gemm.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+    return out, cols
 
 
 def conv2d_input_grad(
     gy: np.ndarray, w: np.ndarray, win: Window, groups: int, shape: tuple[int, ...], g: np.ndarray | None = None
 ) -> np.ndarray:
-    """Gradient of conv2d w.r.t. its input of NCHW ``shape`` (also conv_transpose2d's forward).
-    ``g`` is ``channels_first(gy, groups)`` when the caller already has it."""
-    o = w.shape[0]
-    ho, wo = gy.shape[2:]
-    g = channels_first(gy, groups) if g is None else g
+    """Gradient of conv2d w.r.t. its input of NCHW ``shape`` (also conv_transpose2d's forward): the columns
+    ``w.T @ gy`` per group, then col2im. ``g`` is ``channels_first(gy)`` if the caller already has it."""
+    n, o, ho, wo = gy.shape
     wg = w.reshape(groups, o // groups, -1)
-    cols = _per_group(wg.transpose(0, 2, 1), g)  # (groups, C/groups * kh * kw, N * Ho * Wo)
-    return col2im(cols.reshape(cols.shape[0] * cols.shape[1], cols.shape[2]), win, shape, ho, wo)
+    cols = _empty((groups * wg.shape[2], n * ho * wo), np.result_type(w, gy))  # im2col's layout
+    if wg.shape[2] <= _PER_IMAGE_MAX_K and g is None:
+        _per_group(wg.transpose(0, 2, 1), np.ascontiguousarray(gy).reshape(n, o, ho * wo), _per_image(cols, n, ho * wo))
+    else:
+        _per_group(wg.transpose(0, 2, 1), channels_first(gy) if g is None else g, cols[None])
+    return col2im(cols, win, shape, ho, wo)
 
 
 def conv2d_weight_grad(
     cols: np.ndarray, gy: np.ndarray, groups: int, w_shape: tuple[int, ...], g: np.ndarray | None = None
 ) -> np.ndarray:
-    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient
-    (``g`` is ``channels_first(gy, groups)`` when the caller already has it)."""
-    g = channels_first(gy, groups) if g is None else g
-    colsg = cols.reshape(groups, cols.shape[0] // groups, cols.shape[1])
-    return _per_group(g, colsg.transpose(0, 2, 1)).reshape(w_shape)
+    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient; per image
+    and summed when a group's C * kh * kw is small, else one GEMM over all images from ``g = channels_first(gy)``
+    (pass ``g`` if the caller already has it)."""
+    n, o, ho, wo = gy.shape
+    kg = cols.shape[0] // groups
+    dw = np.empty((groups, kg, o // groups), dtype=np.result_type(cols, gy))
+    if kg <= _PER_IMAGE_MAX_K and g is None:
+        _per_group_summed(_per_image(cols, n, ho * wo), np.ascontiguousarray(gy).reshape(n, o, ho * wo), dw)
+    else:
+        _per_group_summed(cols[None], channels_first(gy) if g is None else g, dw)
+    return np.ascontiguousarray(dw.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _per_group_summed(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[g] = sum over the stack of a[:, g] @ b[:, g].T``: ``a`` (S, groups * P, R), ``b`` (S, groups * Q, R),
+    ``out`` (groups, P, Q). This is ``(b @ a.T).T``, the weight gradient ``gy @ cols.T`` transposed: BLAS runs
+    this operand order 10-15% faster on these long-R shapes, and transposing the small result back is cheap."""
+    s, groups = a.shape[0], out.shape[0]
+    p, q = out.shape[1:]
+    products = None if s == 1 else _empty((s, p, q), out.dtype)
+    for i in range(groups):
+        ai, bi = a[:, i * p : (i + 1) * p], b[:, i * q : (i + 1) * q].transpose(0, 2, 1)
+        if products is None:
+            np.matmul(ai[0], bi[0], out=out[i])
+        else:
+            np.matmul(ai, bi, out=products)
+            np.sum(products, axis=0, out=out[i])
+    return out
+
+
+def conv2d_backward(
+    gy: np.ndarray, w: np.ndarray, cols: np.ndarray | None, win: Window, groups: int, shape: tuple[int, ...],
+    need_x: bool, need_w: bool,
+) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
+    """conv2d's input and weight gradients (None where not needed); when both take the one-GEMM layout (a
+    group's C * kh * kw above _PER_IMAGE_MAX_K), ``gy`` is relaid out once for both."""
+    g = channels_first(gy) if need_x and need_w and w[0].size > _PER_IMAGE_MAX_K else None
+    gx = conv2d_input_grad(gy, w, win, groups, shape, g) if need_x else None
+    gw = conv2d_weight_grad(cols, gy, groups, w.shape, g) if need_w else None
+    return gx, gw
+
+
+def bias_grad(gy: np.ndarray) -> np.ndarray:
+    """Gradient of a per-channel bias: ``gy`` (N, O, Ho, Wo) summed over N, Ho and Wo (contiguous rows first)."""
+    n, o, ho, wo = gy.shape
+    return gy.reshape(n, o, ho * wo).sum(axis=2).sum(axis=0)
 
 
 # -- pooling --------------------------------------------------------------------------------------------------
@@ -177,17 +358,32 @@ def max_pool2d_forward(x: np.ndarray, win: Window, ho: int, wo: int) -> tuple[np
     NaN wins, as in PyTorch."""
     xp = _pool_input(x, win, ho, wo, -np.inf)
     views = [xp[:, :, rows, columns] for _, _, rows, columns in win.offsets(ho, wo)]
-    best = views[0].copy()
+    best = _empty(views[0].shape, x.dtype)
+    np.copyto(best, views[0])
     for v in views[1:]:
         np.maximum(best, v, out=best)  # propagates NaN
-    arg = np.zeros(best.shape, dtype=_offset_dtype(win))
-    for k in range(len(views) - 1, 0, -1):  # descending, so the first maximum's offset is written last
-        arg[views[k] == best] = k
-    arg[views[0] == best] = 0
+    arg = _first_equal(views, best, _offset_dtype(win))
     if np.isnan(best).any():  # windows holding NaN: the last NaN, as PyTorch's `val > max || isnan(val)`
         for k, v in enumerate(views):
             arg[np.isnan(v)] = k
     return best, arg
+
+
+def _first_equal(views: list[np.ndarray], best: np.ndarray, dtype: type) -> np.ndarray:
+    """The first k with ``views[k] == best``, elementwise (K - 1 where none is, e.g. NaN windows).
+
+    With ``ne_k = views[k] != best`` (0 or 1) it is ``ne_0 * (1 + ne_1 * (1 + ... * (1 + ne_{K-2})))``, evaluated
+    from the inside out: the product is cut to 0 at the first k whose ``ne_k`` is 0, after adding the k ones
+    before it. Whole-array arithmetic, no masked assignments."""
+    arg = _empty(best.shape, dtype)
+    if len(views) == 1:
+        arg.fill(0)
+        return arg
+    np.not_equal(views[-2], best, out=arg)
+    for v in views[-3::-1]:
+        arg += 1
+        arg *= np.not_equal(v, best)
+    return arg
 
 
 def _offset_dtype(win: Window) -> type:
@@ -199,11 +395,15 @@ def max_pool2d_scatter(g: np.ndarray, arg: np.ndarray, win: Window, shape: tuple
     """Route each output gradient to its window's arg-max (the backward of max pooling)."""
     n, c, h, w = shape
     ho, wo = g.shape[2:]
-    if _tiles(win, shape, ho, wo):
-        out = np.zeros((n, c, ho, wo, win.kh * win.kw), dtype=g.dtype)
-        np.put_along_axis(out, arg[..., None].astype(np.intp), g[..., None], axis=-1)
-        out = out.reshape(n, c, ho, wo, win.kh, win.kw).transpose(0, 1, 2, 4, 3, 5)
-        return np.ascontiguousarray(out).reshape(shape)
+    if _tiles(win, shape, ho, wo) and np.isfinite(g).all():
+        # Each window owns a kh x kw tile: write every offset's plane whole, g where it is the arg-max, else 0.
+        # g * (arg == k) is -0.0 where g < 0 is not routed there; adding 0.0 turns it into +0.0. (A non-finite g
+        # takes the path below: inf * 0 would put NaN where the gradient is 0.)
+        out = _empty(shape, g.dtype)
+        for k, (i, j, _, _) in enumerate(win.offsets(ho, wo)):
+            np.multiply(g, arg == k, out=out[:, :, i :: win.kh, j :: win.kw])
+        out += 0.0
+        return out
     empty = np.empty((n, c, 0, 0), dtype=g.dtype)
     gp = np.zeros(_pool_input(empty, win, ho, wo, 0).shape[:2] + _padded_hw(win, h, w, ho, wo), dtype=g.dtype)
     for k, (_, _, rows, columns) in enumerate(win.offsets(ho, wo)):

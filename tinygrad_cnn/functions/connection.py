@@ -37,12 +37,12 @@ class Conv2d(Function):
         x, w, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
-        if not is_grad_enabled():  # plain backward: run the kernels directly, sharing one relayout of grad
-            gy, g = grad.data, kernels.channels_first(grad.data, ctx.groups)
+        if not is_grad_enabled():  # plain backward: run the kernels directly
+            gx, gw = kernels.conv2d_backward(grad.data, w.data, cols, ctx.win, ctx.groups, x.shape, need_x, need_w)
             return (
-                Tensor(kernels.conv2d_input_grad(gy, w.data, ctx.win, ctx.groups, x.shape, g)) if need_x else None,
-                Tensor(kernels.conv2d_weight_grad(cols, gy, ctx.groups, w.shape, g)) if need_w else None,
-                Tensor(g.sum(axis=2).reshape(-1)) if need_b else None,
+                None if gx is None else Tensor(gx),
+                None if gw is None else Tensor(gw),
+                Tensor(kernels.bias_grad(grad.data)) if need_b else None,
                 None, None, None,
             )  # fmt: skip
         # create_graph: the same gradients as differentiable Functions (double backward)
