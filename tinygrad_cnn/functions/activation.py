@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import dtypes
+from tinygrad_cnn import dtypes, kernels
 from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.tensor import Tensor, _dim
 
@@ -45,7 +45,7 @@ def _number(v: Any, op: str, name: str) -> float:
 class Relu(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> np.ndarray:
-        out = np.maximum(x.data, 0)
+        out = np.maximum(x.data, 0, out=kernels._empty(x.shape, x.dtype))  # pooled: no page faults when large
         ctx.save_for_backward(out)
         return out
 
