@@ -283,6 +283,44 @@ def test_batch_norm_closed_form_gradient_matches_formula():
         assert b.grad.data[c] == pytest.approx(gc.sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 3, 4, 5)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_float32_fused_training_matches_float64_with_large_offset(shape, affine):
+    """The fused float32 path (two-pass statistics, closed-form backward) against the float64 one, on data
+    whose mean is far from zero (a one-pass E[x^2] - mean^2 would lose the variance)."""
+    x64, g64 = rand(*shape, seed=30, loc=300.0, scale=2.0), rand(*shape, seed=31)
+    w64, b64 = (rand(3, seed=32), rand(3, seed=33)) if affine else (None, None)
+    grads, outs, stats = {}, {}, {}
+    for dt in (np.float32, np.float64):
+        x = Tensor(x64.astype(dt), requires_grad=True)
+        w = None if w64 is None else Tensor(w64.astype(dt), requires_grad=True)
+        b = None if b64 is None else Tensor(b64.astype(dt), requires_grad=True)
+        rm, rv = Tensor(np.zeros(3, dt)), Tensor(np.ones(3, dt))
+        out = batch_norm(x, rm, rv, w, b, training=True, momentum=0.5)
+        out.backward(Tensor(g64.astype(dt)))
+        assert out.dtype == x.grad.dtype == dt
+        outs[dt], stats[dt] = out.data, (rm.data, rv.data)
+        grads[dt] = [x.grad.data] + ([w.grad.data, b.grad.data] if affine else [])
+    np.testing.assert_allclose(outs[np.float32], outs[np.float64], rtol=1e-3, atol=1e-3)
+    for a, e in zip(stats[np.float32], stats[np.float64]):
+        np.testing.assert_allclose(a, e, rtol=1e-4)
+    for a, e in zip(grads[np.float32], grads[np.float64]):
+        np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-3 * np.abs(e).max())
+
+
+def test_batch_norm_eval_backward_unaffected_by_later_in_place_running_stat_updates():
+    x = Tensor(rand(4, 2, 3, seed=34), requires_grad=True)
+    w = Tensor(rand(2, seed=35), requires_grad=True)
+    rm, rv = Tensor(rand(2, seed=36)), Tensor(rand(2, seed=37) ** 2 + 0.5)
+    expected_scale = w.data / np.sqrt(rv.data + EPS)
+    expected_w = (np.ones((4, 2, 3)) * (x.data - rm.data[:, None])).sum((0, 2)) / np.sqrt(rv.data + EPS)
+    out = batch_norm(x, rm, rv, w, training=False)
+    batch_norm(Tensor(rand(4, 2, 3, seed=38)), rm, rv, training=True)  # updates rm, rv in place
+    out.backward(tc.ones(4, 2, 3, dtype=tc.float64))
+    np.testing.assert_allclose(x.grad.data, np.broadcast_to(expected_scale[:, None], (4, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, expected_w, rtol=1e-10, atol=1e-12)
+
+
 # -- batch_norm: errors -----------------------------------------------------------------------------------
 def _bn_error_cases() -> list:
     """(id, args, kwargs, exception, message) for bad batch_norm calls."""

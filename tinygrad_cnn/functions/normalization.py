@@ -1,9 +1,12 @@
 """Normalization layers as functions (``torch.nn.functional`` signatures, NCHW): batch_norm, layer_norm,
 group_norm, local_response_norm.
 
-batch_norm (training), layer_norm and group_norm share one Function, ``Normalize``: ``(x - mean) / sqrt(var
-+ eps)`` over some axes (biased variance), with the closed-form gradient; the affine part (``* weight +
-bias``) is ordinary Tensor arithmetic. local_response_norm is composed of Tensor ops (pad, slices, pow).
+batch_norm of float32/float64 input is one fused Function, ``BatchNormTrain`` (batch statistics) or
+``BatchNormEval`` (running statistics): normalization and affine part in a few numpy passes over pooled
+buffers, with the closed-form gradient for input, weight and bias. layer_norm,
+group_norm (and batch_norm of other dtypes) share ``Normalize``: ``(x - mean) / sqrt(var + eps)`` over some
+axes (biased variance), with the closed-form gradient; their affine part (``* weight + bias``) is ordinary
+Tensor arithmetic. local_response_norm is composed of Tensor ops (pad, slices, pow).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import kernels
 from tinygrad_cnn.autograd import grad_mode
 from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.functions.array import pad
@@ -61,6 +65,152 @@ class Normalize(Function):
         g, xh = grad.data, xhat.data
         dx = invstd.data * (g - g.mean(axis=axes, keepdims=True) - xh * (g * xh).mean(axis=axes, keepdims=True))
         return Tensor(dx.astype(x.dtype, copy=False)), None, None, None
+
+
+def _as3d(a: np.ndarray) -> np.ndarray:
+    """``a`` (N, C, *) as (N, C, L) (a view when it can be; also for empty arrays)."""
+    return a.reshape(a.shape[0], a.shape[1], int(np.prod(a.shape[2:], dtype=np.int64)))
+
+
+def _channel_sum(a: np.ndarray) -> np.ndarray:
+    """Per-channel sum of ``a`` (N, C, L) -> (C,), in ``a``'s dtype (BLAS-backed, no temporaries of a's size)."""
+    return np.einsum("ncl->c", a)
+
+
+def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-channel ``sum(a * b)`` of two (N, C, L) arrays -> (C,), without an (N, C, L) temporary."""
+    return np.vecdot(a, b).sum(axis=0)
+
+
+def _batch_moments(x: np.ndarray) -> Moments:
+    """``(mean, x - mean, biased var)`` per channel of ``x`` (N, C, *): mean and var (C,), the centered array
+    (N, C, L) in a pooled buffer; all in x's dtype, two-pass."""
+    x3 = _as3d(x)
+    m = x3.dtype.type(x3.shape[0] * x3.shape[2])
+    mean = _channel_sum(x3) / m
+    centered = np.subtract(x3, _rows(mean, x3.shape[2]), out=kernels._empty(x3.shape, x3.dtype))
+    return mean, centered, _channel_dot(centered, centered) / m
+
+
+def _rows(v: np.ndarray, length: int) -> np.ndarray:
+    """Per-channel values ``v`` (C,) repeated as a contiguous (C, length) array: numpy broadcasts it over
+    (N, C, length) with its contiguous (SIMD) loops, about 1.5x faster than broadcasting ``v[:, None]``."""
+    return np.repeat(v[:, None], length, axis=1)
+
+
+class BatchNormTrain(Function):
+    """Training-mode batch norm of ``x`` (N, C, *) with optional ``weight`` / ``bias`` (C,), fused.
+
+    With M = N * prod(*) values per channel, per channel: ``mean = sum(x) / M``, ``c = x - mean``,
+    ``var = sum(c * c) / M`` (biased, two-pass), ``invstd = 1 / sqrt(var + eps)``, ``xhat = c * invstd`` and
+    ``y = c * (invstd * w) + b``. Backward, with ``g`` the incoming gradient:
+    ``db = sum(g)``, ``dw = sum(g * xhat) = invstd * sum(g * c)``,
+    ``dx = (w * invstd) * (g - db / M - xhat * dw / M)``, evaluated as ``(g - c * k - db / M) * (w * invstd)``
+    with ``k = invstd * dw / M``. Everything stays in x's dtype (no float64 temporaries); the (N, C, *) arrays
+    are pooled buffers. ``moments`` is ``_batch_moments(x.data)``, computed by the caller (batch_norm needs
+    mean and var for the running statistics). With ``create_graph`` the gradients are recomputed from the saved
+    input with Tensor ops, so they are differentiable (double backward).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float, moments: Moments) -> Any:
+        _, centered, var = moments  # from _batch_moments(x.data)
+        invstd = (1 / np.sqrt(var + centered.dtype.type(eps))).astype(centered.dtype, copy=False)
+        scale = invstd if weight is None else invstd * weight.data
+        length = centered.shape[2]
+        out = np.multiply(centered, _rows(scale, length), out=kernels._empty(centered.shape, centered.dtype))
+        if bias is not None:
+            out += _rows(bias.data, length)
+        ctx.eps = eps
+        ctx.save_for_backward(x, weight, bias, centered, invstd)  # freed after backward
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, weight, bias, centered, invstd = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if grad_mode.is_grad_enabled():  # create_graph=True: Tensor ops, connected to x and weight
+            return BatchNormTrain._backward_graph(x, weight, grad, ctx.eps, need_x, need_w, need_b)
+        centered, invstd = centered.data, invstd.data
+        g = grad.data.reshape(centered.shape)
+        m = g.shape[0] * g.shape[2]
+        db = _channel_sum(g)
+        dw = _channel_dot(g, centered) * invstd
+        dx = None
+        if need_x:
+            scale = invstd if weight is None else invstd * weight.data
+            k = invstd * dw / g.dtype.type(m)
+            out = np.multiply(centered, _rows(-k, g.shape[2]), out=kernels._empty(g.shape, g.dtype))
+            out -= _rows(db / g.dtype.type(m), g.shape[2])
+            out += g
+            out *= _rows(scale, g.shape[2])
+            dx = Tensor(out.reshape(x.shape))
+        dw_t = Tensor(dw.astype(weight.dtype, copy=False)) if need_w else None
+        db_t = Tensor(db.astype(bias.dtype, copy=False)) if need_b else None
+        return dx, dw_t, db_t, None, None
+
+    @staticmethod
+    def _backward_graph(x: Tensor, weight: Tensor | None, grad: Tensor, eps: float, *needs: bool) -> tuple:
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        centered = x - x.mean(axes, keepdim=True)
+        inv = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
+        xh = centered * inv
+        dx = inv * (grad - grad.mean(axes, keepdim=True) - xh * (grad * xh).mean(axes, keepdim=True))
+        if weight is not None:
+            dx = dx * weight.reshape(shape)
+        dw = (grad * xh).sum(axes) if needs[1] else None
+        db = grad.sum(axes) if needs[2] else None
+        return (dx if needs[0] else None), dw, db, None, None
+
+
+class BatchNormEval(Function):
+    """Evaluation-mode batch norm of ``x`` (N, C, *) with running statistics ``rm``, ``rv`` (C,, no grad) and
+    optional ``weight`` / ``bias`` (C,), fused: ``invstd = 1 / sqrt(rv + eps)``,
+    ``y = (x - rm) * (invstd * w) + b``. Backward: ``dx = g * (invstd * w)``, ``db = sum(g)``,
+    ``dw = invstd * sum(g * (x - rm))`` (sums over all dims but C). With ``create_graph`` the gradients are
+    Tensor ops (double backward)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weight: Tensor | None, bias: Tensor | None, rm: Tensor, rv: Tensor,
+                eps: float) -> np.ndarray:  # fmt: skip
+        x3 = _as3d(x.data)
+        invstd = (1 / np.sqrt(rv.data + x3.dtype.type(eps))).astype(x3.dtype, copy=False)
+        scale = invstd if weight is None else invstd * weight.data
+        length = x3.shape[2]
+        out = np.subtract(x3, _rows(rm.data, length), out=kernels._empty(x3.shape, x3.dtype))
+        out *= _rows(scale, length)
+        if bias is not None:
+            out += _rows(bias.data, length)
+        ctx.save_for_backward(x, weight, bias, rm.data.copy(), invstd)  # copies: rm, rv may change in place later
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, weight, bias, rm, inv = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if grad_mode.is_grad_enabled():  # create_graph=True: Tensor ops
+            axes = (0,) + tuple(range(2, x.ndim))
+            shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+            dx = grad * (inv if weight is None else inv * weight).reshape(shape) if need_x else None
+            dw = (grad * ((x - rm.reshape(shape)) * inv.reshape(shape))).sum(axes) if need_w else None
+            db = grad.sum(axes) if need_b else None
+            return dx, dw, db, None, None, None
+        g = _as3d(grad.data)
+        length = g.shape[2]
+        invstd = inv.data
+        dx = dw = db = None
+        if need_x:
+            scale = invstd if weight is None else invstd * weight.data
+            dx = Tensor(np.multiply(g, _rows(scale, length), out=kernels._empty(g.shape, g.dtype)).reshape(x.shape))
+        if need_w:
+            centered = np.subtract(
+                x.data.reshape(g.shape), _rows(rm.data, length), out=kernels._empty(g.shape, g.dtype)
+            )
+            dw = Tensor(_channel_dot(g, centered) * invstd)
+        if need_b:
+            db = Tensor(_channel_sum(g))
+        return dx, dw, db, None, None, None
 
 
 # -- argument checking ------------------------------------------------------------------------------------
@@ -148,6 +298,8 @@ def batch_norm(
     if not training:
         if rm is None:
             raise RuntimeError(f"{op}(): running_mean: expected a Tensor when training=False, got None")
+        if x.dtype in (np.float32, np.float64) and not (rm.requires_grad or rv.requires_grad):
+            return BatchNormEval.apply(x, w, b, rm, rv, eps)
         scale = (rv + eps).rsqrt() if w is None else (rv + eps).rsqrt() * w  # (C,): cheap before broadcasting
         out = (x - rm.reshape(shape)) * scale.reshape(shape)
         return out if b is None else out + b.reshape(shape)
@@ -158,13 +310,19 @@ def batch_norm(
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {x.shape}")
     if n == 0:  # an empty batch: an empty output, running statistics untouched (as PyTorch)
         return _affine(x.clone(), w, b, shape)
-    moments = _moments(x.data, axes)
-    mean, var = moments[0], moments[2]
+    if x.dtype in (np.float32, np.float64):
+        moments = _batch_moments(x.data)
+        mean, var = moments[0], moments[2]
+        out = BatchNormTrain.apply(x, w, b, eps, moments)
+    else:
+        moments = _moments(x.data, axes)
+        mean, var = moments[0], moments[2]
+        out = _affine(Normalize.apply(x, axes, eps, moments), w, b, shape)
     if running_mean is not None:
         with grad_mode.no_grad():
             running_mean.mul_(1 - momentum).add_(mean.reshape(running_mean.shape), alpha=momentum)
             running_var.mul_(1 - momentum).add_(var.reshape(running_var.shape) * (n / (n - 1)), alpha=momentum)
-    return _affine(Normalize.apply(x, axes, eps, moments), w, b, shape)
+    return out
 
 
 def _normalized_shape(normalized_shape: Any, x: Tensor, op: str) -> tuple[int, ...]:
