@@ -171,24 +171,28 @@ def _empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 # -- convolution -------------------------------------------------------------------------------------------
-def im2col(x: np.ndarray, win: Window, ho: int, wo: int) -> np.ndarray:
-    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, C-contiguous, read-only.
+def im2col(x: np.ndarray, win: Window, ho: int, wo: int, ones: bool = False) -> np.ndarray:
+    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, C-contiguous, read-only; with
+    ``ones``, one more row of ones (for a bias, see ``conv2d_forward``).
 
     Built as ``(C, kh, kw, N, Ho, Wo)``: for each kernel offset, one strided copy of the input pixels it reads.
     Entries that read the zero padding are never written: the array is pooled under a tag naming this exact
     geometry, so it is either new (zero-filled) or was last filled by this same loop, which left them zero
     (the result is a read-only view, so no one else writes into it)."""
     n, c, h, w = x.shape
-    cols, _ = _buffer((c, win.kh, win.kw, n, ho, wo), x.dtype, ("im2col", win, h, w))
+    k, m = c * win.kh * win.kw, n * ho * wo
+    block, _ = _buffer((k + ones, m), x.dtype, ("im2col", win, h, w, ones))
+    if ones:
+        block[k] = 1
+    cols = block[:k].reshape(c, win.kh, win.kw, n, ho, wo)
     xt = x.transpose(1, 0, 2, 3)
     for i, j, _, _ in win.offsets(ho, wo):
         r0, r1, rows = _inside(ho, win.sh, i * win.dh - win.ph, h)
         c0, c1, columns = _inside(wo, win.sw, j * win.dw - win.pw, w)
         if r0 < r1 and c0 < c1:
             np.copyto(cols[:, i, j, :, r0:r1, c0:c1], xt[:, :, rows, columns])
-    out = cols.reshape(c * win.kh * win.kw, n * ho * wo)
-    out.flags.writeable = False
-    return out
+    block.flags.writeable = False
+    return block
 
 
 def _inside(out: int, s: int, offset: int, size: int) -> tuple[int, int, slice]:
@@ -247,19 +251,27 @@ def channels_first(y: np.ndarray) -> np.ndarray:
 
 
 def conv2d_forward(
-    x: np.ndarray, w: np.ndarray, win: Window, groups: int, out_hw: tuple[int, int] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+    x: np.ndarray, w: np.ndarray, win: Window, groups: int, out_hw: tuple[int, int] | None = None,
+    b: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw): GEMMs over im2col, per group.
 
     ``out_hw`` limits the output to its first rows/columns (used when a conv is the adjoint of a
     transposed conv whose output_padding added rows). Returns the output (N, O, Ho, Wo) and the im2col
-    matrix (kept for the weight gradient)."""
+    matrix (kept for the weight gradient). A bias ``b`` (O,) (groups == 1 only) rides in the GEMM as one more
+    weight column over a row of ones in the im2col matrix, which then has ``C * kh * kw + 1`` rows; the
+    weight gradient from it (``conv2d_weight_bias_grad``) gets the bias gradient the same way. Both save a
+    pass over the output."""
     n = x.shape[0]
     o = w.shape[0]
     ho, wo = out_hw or win.out_size(*x.shape[2:])
-    cols = im2col(x, win, ho, wo)
+    if b is not None and groups != 1:
+        raise ValueError("conv2d_forward: a bias is folded into the GEMM for groups == 1 only")
+    cols = im2col(x, win, ho, wo, ones=b is not None)
     dtype = np.result_type(w, cols)
     wg = w.reshape(groups, o // groups, -1)
+    if b is not None:
+        wg = np.concatenate([wg[0], b.reshape(o, 1).astype(wg.dtype)], axis=1)[None]
     out = _empty((n, o, ho, wo), dtype)
     if ho * wo >= _PER_IMAGE_MIN_HW:  # per image, straight into NCHW
         _per_group(wg, _per_image(cols, n, ho * wo), out.reshape(n, o, ho * wo))
@@ -276,12 +288,60 @@ def conv2d_input_grad(
     ``w.T @ gy`` per group, then col2im. ``g`` is ``channels_first(gy)`` if the caller already has it."""
     n, o, ho, wo = gy.shape
     wg = w.reshape(groups, o // groups, -1)
+    if _row_shifts(win, shape, ho, wo) and np.isfinite(w).all():  # (inf * 0 in a zero column would spill NaN)
+        return _input_grad_by_rows(gy, wg, win, shape)
     cols = _empty((groups * wg.shape[2], n * ho * wo), np.result_type(w, gy))  # im2col's layout
     if wg.shape[2] <= _PER_IMAGE_MAX_K and g is None:
         _per_group(wg.transpose(0, 2, 1), np.ascontiguousarray(gy).reshape(n, o, ho * wo), _per_image(cols, n, ho * wo))
     else:
         _per_group(wg.transpose(0, 2, 1), channels_first(gy) if g is None else g, cols[None])
     return col2im(cols, win, shape, ho, wo)
+
+
+def _row_shifts(win: Window, shape: tuple[int, ...], ho: int, wo: int) -> bool:
+    """True for a stride-1 conv whose output spans the whole padded input: every kernel offset's window of
+    the padded image is then one contiguous run of its rows (see ``_input_grad_by_rows``)."""
+    h, w = shape[2:]
+    return (
+        win.sh == win.sw == 1 and ho == h + 2 * win.ph - win.dh * (win.kh - 1)
+        and wo == w + 2 * win.pw - win.dw * (win.kw - 1)
+    )  # fmt: skip
+
+
+_CHUNK_BYTES = 2 << 20  # the columns of a chunk of images, kept in cache between their GEMM and their col2im
+
+
+def _input_grad_by_rows(gy: np.ndarray, wg: np.ndarray, win: Window, shape: tuple[int, ...]) -> np.ndarray:
+    """conv2d's input gradient for ``_row_shifts`` geometries: GEMM then col2im, a chunk of images at a time.
+
+    The output gradient is widened to the padded input's width Wp with zero columns, so that each image's
+    columns for kernel offset (i, j) are a (C, Ho * Wp) block whose rows, laid end to end, land on the flat
+    padded image (Hp * Wp) starting at ``i * dh * Wp + j * dw``: col2im is one contiguous slice-add per offset
+    (the zero columns spill onto the next row's left edge and add nothing). The 12% more GEMM work buys
+    long contiguous adds, and chunking keeps each chunk's columns in cache for them."""
+    n, o, ho, wo = gy.shape
+    c, h, w = shape[1:]
+    hp, wp = h + 2 * win.ph, w + 2 * win.pw
+    dtype = np.result_type(wg, gy)
+    g = _empty((n, o, ho, wp), dtype)
+    g[..., wo:] = 0
+    np.copyto(g[..., :wo], gy)
+    g = g.reshape(n, o, ho * wp)
+    starts = [i * win.dh * wp + j * win.dw for i, j, _, _ in win.offsets(ho, wo)]
+    acc = _empty((n, c, hp * wp + (win.kw - 1) * win.dw), dtype)  # room for the last offset's spill
+    acc.fill(0)
+    chunk = max(1, min(n, _CHUNK_BYTES // (c * len(starts) * ho * wp * dtype.itemsize)))
+    cols = _empty((chunk, c * len(starts), ho * wp), dtype)
+    wt = wg.transpose(0, 2, 1)
+    for s in range(0, n, chunk):
+        part = cols[: min(chunk, n - s)]
+        _per_group(wt, g[s : s + chunk], part)
+        part = part.reshape(len(part), c, len(starts), ho * wp)
+        for k, start in enumerate(starts):
+            acc[s : s + chunk, :, start : start + ho * wp] += part[:, :, k]
+    out = _empty(shape, dtype)
+    np.copyto(out, acc[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, win.ph : win.ph + h, win.pw : win.pw + w])
+    return out
 
 
 def conv2d_weight_grad(
@@ -298,6 +358,13 @@ def conv2d_weight_grad(
     else:
         _per_group_summed(cols[None], channels_first(gy) if g is None else g, dw)
     return np.ascontiguousarray(dw.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def conv2d_weight_bias_grad(cols: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """The weight and bias gradients of a groups == 1 conv from its im2col matrix with the row of ones
+    (``conv2d_forward`` with a bias): one weight-gradient GEMM, whose last column is the bias gradient."""
+    both = conv2d_weight_grad(cols, gy, 1, (w_shape[0], cols.shape[0]))
+    return np.ascontiguousarray(both[:, :-1]).reshape(w_shape), np.ascontiguousarray(both[:, -1])
 
 
 def _per_group_summed(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -323,7 +390,8 @@ def conv2d_backward(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
     """conv2d's input and weight gradients (None where not needed); when both take the one-GEMM layout (a
     group's C * kh * kw above _PER_IMAGE_MAX_K), ``gy`` is relaid out once for both."""
-    g = channels_first(gy) if need_x and need_w and w[0].size > _PER_IMAGE_MAX_K else None
+    shared = need_x and need_w and w[0].size > _PER_IMAGE_MAX_K and not _row_shifts(win, shape, *gy.shape[2:])
+    g = channels_first(gy) if shared else None
     gx = conv2d_input_grad(gy, w, win, groups, shape, g) if need_x else None
     gw = conv2d_weight_grad(cols, gy, groups, w.shape, g) if need_w else None
     return gx, gw

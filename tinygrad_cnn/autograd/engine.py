@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import kernels
 from tinygrad_cnn.autograd import anomaly, grad_mode
 from tinygrad_cnn.autograd.function import _FREED, AccumulateGrad
 
@@ -108,7 +109,12 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool) -> None:
 
     if leaf.grad is None:
         # A fresh array: the gradient never aliases another tensor, another gradient or an input.
-        leaf.grad = g.clone() if create_graph else Tensor(np.array(g.data, dtype=leaf.dtype, copy=True))
+        if create_graph:
+            leaf.grad = g.clone()
+        else:  # pooled memory (see kernels._buffer): a new gradient each step need not fault in fresh pages
+            data = kernels._empty(g.shape, leaf.dtype)
+            np.copyto(data, g.data, casting="unsafe")
+            leaf.grad = Tensor(data)
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:

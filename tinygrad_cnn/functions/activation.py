@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_cnn import dtypes, kernels
 from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.autograd.grad_mode import is_grad_enabled
 from tinygrad_cnn.tensor import Tensor, _dim
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -52,7 +53,11 @@ class Relu(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        if is_grad_enabled():  # create_graph: a differentiable product
+            return grad * (out > 0)
+        # the mask as 0.0/1.0 floats, multiplied in place: one float-by-float product, no bool-to-float casts
+        mask = np.greater(out.data, 0, out=kernels._empty(out.shape, grad.dtype), casting="unsafe")
+        return Tensor(np.multiply(grad.data, mask, out=mask))
 
 
 class LeakyRelu(Function):

@@ -25,8 +25,9 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int,
                 out_hw: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
-        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups, out_hw)
-        if b is not None:
+        fold = b is not None and groups == 1  # the bias rides in the GEMM (see kernels.conv2d_forward)
+        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups, out_hw, b.data if fold else None)
+        if b is not None and not fold:
             out += b.data.reshape(1, -1, 1, 1)
         ctx.win, ctx.groups = win, groups
         ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
@@ -37,14 +38,26 @@ class Conv2d(Function):
         x, w, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
+        ones = cols is not None and cols.shape[0] > ctx.groups * w.data[0].size  # with the bias's row of ones
         if not is_grad_enabled():  # plain backward: run the kernels directly
-            gx, gw = kernels.conv2d_backward(grad.data, w.data, cols, ctx.win, ctx.groups, x.shape, need_x, need_w)
+            gb = None
+            if ones:  # weight and bias gradients from one GEMM
+                (gx, _), (gw, gb) = (
+                    kernels.conv2d_backward(grad.data, w.data, None, ctx.win, 1, x.shape, need_x, False),
+                    kernels.conv2d_weight_bias_grad(cols, grad.data, w.shape),
+                )
+            else:
+                gx, gw = kernels.conv2d_backward(grad.data, w.data, cols, ctx.win, ctx.groups, x.shape, need_x, need_w)
+            if need_b and gb is None:
+                gb = kernels.bias_grad(grad.data)
             return (
                 None if gx is None else Tensor(gx),
                 None if gw is None else Tensor(gw),
-                Tensor(kernels.bias_grad(grad.data)) if need_b else None,
+                Tensor(gb) if need_b else None,
                 None, None, None,
             )  # fmt: skip
+        if ones:
+            cols = cols[:-1]
         # create_graph: the same gradients as differentiable Functions (double backward)
         gx = ConvTranspose2d.apply(grad, w, None, ctx.win, ctx.groups, x.shape) if need_x else None
         gw = Conv2dWeightGrad.apply(x, grad, ctx.win, ctx.groups, w.shape, cols) if need_w else None

