@@ -816,16 +816,21 @@ def _shape_arg(args: tuple, name: str) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` and ``f((2, 3))`` / ``f([2, 3])``, as PyTorch does."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    if all(type(a) is int for a in args):  # the common case, kept cheap
-        return args
+    return _int_tuple(args, name)
+
+
+def _int_tuple(values: tuple | list, what: str) -> tuple[int, ...]:
+    """``values`` as a tuple of ints (integer tensors and numpy ints accepted); TypeError naming ``what``."""
+    if all(type(v) is int for v in values):  # the common case, kept cheap (shapes are parsed inside many ops)
+        return tuple(values)
     out = []
-    for i, a in enumerate(args):
-        v = _int_or_none(a)
-        if v is None:
+    for i, v in enumerate(values):
+        n = _int_or_none(v)
+        if n is None:
             raise TypeError(
-                f"{name}: expected a sequence of ints, got {type(a).__name__} {a!r} at position {i} of {args!r}"
+                f"{what}: expected a sequence of ints, got {type(v).__name__} {v!r} at position {i} of {values!r}"
             )
-        out.append(v)
+        out.append(n)
     return tuple(out)
 
 

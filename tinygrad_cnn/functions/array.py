@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd.function import Function
 from tinygrad_cnn.functions.basic_math import sum_to
-from tinygrad_cnn.tensor import Tensor, _dim, _int_or_none
+from tinygrad_cnn.tensor import Tensor, _dim, _int_or_none, _int_tuple
 
 
 def _check_tensor(x: Any, op: str, name: str = "input") -> Tensor:
@@ -28,17 +28,7 @@ def _ints(values: Any, op: str, name: str) -> tuple[int, ...]:
     """A sequence of ints (TypeError, naming the argument, for anything else)."""
     if not isinstance(values, (tuple, list)):
         raise TypeError(f"{op}(): {name}: expected a sequence of ints, got {type(values).__name__} {values!r}")
-    if all(type(v) is int for v in values):  # the common case, kept cheap (reshape runs inside many ops)
-        return tuple(values)
-    out = []
-    for i, v in enumerate(values):
-        n = _int_or_none(v)
-        if n is None:
-            raise TypeError(
-                f"{op}(): {name}: expected a sequence of ints, got {type(v).__name__} {v!r} at position {i}"
-            )
-        out.append(n)
-    return tuple(out)
+    return _int_tuple(values, f"{op}(): {name}")
 
 
 class Reshape(Function):
