@@ -349,7 +349,8 @@ def _maxrss_kb() -> int:
 
 
 def peak_memory(impl: str, model: str, n: int, steps: int) -> dict[str, Any]:
-    """Peak RSS growth (MiB) of building ``model`` and running ``steps`` training steps in ``impl``.
+    """Peak RSS growth (MiB) of building ``model`` and running ``steps`` training steps in ``impl``, and the
+    process's peak resident set during them (``total``: interpreter, library and batch included).
 
     The baseline is the resident size after importing the library and making the batch. On Linux the
     high-water mark is reset there (``/proc/self/clear_refs``), so the peak is VmHWM after the steps; elsewhere
@@ -374,7 +375,7 @@ def peak_memory(impl: str, model: str, n: int, steps: int) -> dict[str, Any]:
     for _ in range(steps):
         trainer.step()
     peak = (_status_kb("VmHWM") if reset else None) or _maxrss_kb()
-    return {"peak": (peak - base) / 1024, "baseline": base / 1024, "hwm_reset": reset}
+    return {"peak": (peak - base) / 1024, "total": peak / 1024, "baseline": base / 1024, "hwm_reset": reset}
 
 
 def thread_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -8,16 +8,17 @@ Rows (float32, batch 64 unless noted):
 3. the same with BatchNorm2d after each conv (convs without bias);
 4. inference of (2) under no_grad in eval mode;
 5. a SeedCNN training step on 1x28x28 (``tinygrad_cnn.models.SeedCNN``; the same network in torch / MyGrad);
-6. peak memory (RSS growth over the process after imports) of 3 steps of (2);
+6. peak memory of 3 steps of (2): the growth of the resident set over the process after imports and the
+   process's whole peak resident set (library, interpreter and batch included);
 7. per-op overhead on small tensors: bench/overhead.py's 1,000-op chain, forward and forward+backward.
 
 Method, for a shared and noisy machine: every measurement runs in a fresh process
 (``python bench/suite.py --worker CASE IMPL``), the implementations alternating (ours, torch, mygrad, ours,
 torch, mygrad, ...) over ``--rounds`` rounds; a measurement is the median of ``--repeats`` calls after
 ``--warmup`` calls. The table gives the median over rounds of each time, the median of the per-round ratios
-ours/torch (and their range) and mygrad/ours. BLAS and OpenMP run ``--threads`` threads in every library
-(default 1; 0 leaves each library's default), because on a loaded machine multithreaded BLAS/OpenMP
-oversubscribes the cores and swings by several times. When ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE`` is
+ours/torch (and their range) and mygrad/ours. By default every library keeps its own thread count (torch's
+default settings, as the targets are stated); ``--threads N`` pins BLAS, OpenMP and torch to N threads in
+every worker, which gives steadier figures on a loaded machine. When ``OPENBLAS_CORETYPE`` or ``OPENBLAS_L2_SIZE`` is
 set, every measurement is also taken with both unset, in the same interleaved rounds, and both tables are
 printed.
 
@@ -27,7 +28,7 @@ them must match torch's within rtol 1e-4, for (2), (3) and (5), and (4)'s logits
 checked by bench/conv.py's check (output and gradients). A failing check marks its rows FAIL and the exit
 status is 1.
 
-Run: ``python bench/suite.py [--rounds 5] [--quick] [--threads 1] [--json PATH]``; ``--tiny`` is a smoke run
+Run: ``python bench/suite.py [--rounds 5] [--quick] [--threads N] [--json PATH]``; ``--tiny`` is a smoke run
 (batch 4, one round, one call each) for the tests.
 """
 
@@ -70,7 +71,7 @@ CASES = [
     Case("train_bn", "(3) train step, + BatchNorm2d", "train", "ref_bn", "ref_bn"),
     Case("infer", "(4) inference of (2), no_grad, eval", "infer", "ref", "infer"),
     Case("seed", "(5) train step, SeedCNN 1x28x28", "train", "seed", "seed"),
-    Case("memory", f"(6) peak RSS of (2), {MEMORY_STEPS} steps", "memory", "ref", "ref"),
+    Case("memory", f"(6) peak RSS of (2), {MEMORY_STEPS} steps", "memory", "ref", "ref"),  # growth, whole process
     Case("overhead", "(7) per-op overhead, 1000-op chain", "overhead"),
 ]
 CASES_BY_KEY = {c.key: c for c in CASES}
@@ -79,7 +80,7 @@ METRICS = {
     "conv": [("forward", " forward", "ms", 1e3), ("forward+backward", " fwd+bwd", "ms", 1e3)],
     "train": [("step", "", "ms", 1e3)],
     "infer": [("forward", "", "ms", 1e3)],
-    "memory": [("peak", "", "MiB", 1.0)],
+    "memory": [("peak", ", growth", "MiB", 1.0), ("total", ", process", "MiB", 1.0)],
     "overhead": [("forward", " forward", "us/op", 1e6), ("forward+backward", " fwd+bwd", "us/op", 1e6)],
 }
 
@@ -357,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="untimed calls before timing (default 2)")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 3 calls (a few minutes)")
     parser.add_argument("--tiny", action="store_true", help="smoke run: batch 4, 1 round, 1 call, 40-op chain")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads per library (0: defaults)")
+    parser.add_argument("--threads", type=int, default=0, help="BLAS/OpenMP/torch threads per library (0: defaults)")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of ours,torch,mygrad")
     parser.add_argument("--cases", default=",".join(c.key for c in CASES), help="comma list of case keys")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")

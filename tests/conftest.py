@@ -5,12 +5,17 @@ Pick one with the ``HYPOTHESIS_PROFILE`` environment variable (default ``dev``):
 * ``ci``       -- 25 examples a test, derandomized (reproducible), no deadline;
 * ``dev``      -- 60 examples a test, no deadline;
 * ``thorough`` -- 500 examples a test, no deadline.
+
+The ``torch`` fixture gives the ``torch`` module for comparisons with PyTorch, and skips the test where it is
+not installed (as in CI).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -24,3 +29,8 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session")
+def torch() -> Any:
+    return pytest.importorskip("torch")

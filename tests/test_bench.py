@@ -45,14 +45,15 @@ def test_tiny_run_of_every_case(tmp_path):
     expected = {
         ("conv3", "forward"), ("conv3", "forward+backward"), ("conv32", "forward"), ("conv32", "forward+backward"),
         ("train", "step"), ("train_bn", "step"), ("infer", "forward"), ("seed", "step"), ("memory", "peak"),
-        ("overhead", "forward"), ("overhead", "forward+backward"),
+        ("memory", "total"), ("overhead", "forward"), ("overhead", "forward+backward"),
     }  # fmt: skip
     assert set(rows) == expected
     for key, row in rows.items():
         value = row["median"]["ours"]
         assert value is not None and value > 0, (key, row)
         assert row["label"] in proc.stdout
-    assert rows[("memory", "peak")]["unit"] == "MiB"
+    assert rows[("memory", "peak")]["unit"] == rows[("memory", "total")]["unit"] == "MiB"
+    assert rows[("memory", "total")]["median"]["ours"] > rows[("memory", "peak")]["median"]["ours"]
 
 
 def test_evaluate_check_flags_a_wrong_loss(suite):

@@ -773,11 +773,6 @@ def _builtin_kind(e: BaseException) -> type[BaseException]:
     return type(e)
 
 
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 def test_case_count() -> None:
     assert len(CASES) >= 400 and len({c.id for c in CASES}) == len(CASES)
     assert len({a[0] for a in ACCEPTED}) == len(ACCEPTED)

@@ -115,11 +115,6 @@ def test_a_scheduler_sets_initial_lr_once_and_second_one_chains() -> None:
 
 
 # -- PyTorch's lrs (only where torch is installed) ------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 def torch_sgd(torch: Any, lrs: tuple[float, ...] = (1.0,), **kwargs: Any) -> Any:
     return torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs], **kwargs)
 

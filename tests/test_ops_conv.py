@@ -580,11 +580,6 @@ def test_conv1d_errors_name_conv1d_and_the_values_passed(call: Any, message: str
 
 
 # -- comparison with PyTorch (only where torch is installed) ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 def compare_with_torch(torch: Any, ours: Any, theirs: Any, arrays_: list, seed: int) -> None:
     """Same forward and same gradients (for a random upstream gradient) in float64."""
     leaves = [leaf(a) for a in arrays_]

@@ -698,11 +698,6 @@ def test_integer_and_bool_regression_targets_take_the_input_dtype() -> None:
 
 
 # -- comparison with PyTorch (only where torch is installed) -----------------------------------------------------
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 def compare_with_torch(torch: Any, ours: Callable[..., Tensor], theirs: Callable[..., Any], *arrays_: Any) -> None:
     """Same values and same gradients (under a random upstream gradient) for the float arrays among
     ``arrays_``; ``None`` entries pass through."""

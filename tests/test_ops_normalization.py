@@ -15,7 +15,7 @@ import tinygrad_cnn as tc
 from tinygrad_cnn import Tensor, gradcheck, gradgradcheck
 from tinygrad_cnn.autograd import grad as autograd_grad
 from tinygrad_cnn.functions.normalization import batch_norm, group_norm, layer_norm, local_response_norm
-from tinygrad_cnn.testing.strategies import arrays, tensors
+from tinygrad_cnn.testing.strategies import arrays, maybe_non_contiguous, tensors
 
 EPS = 1e-5
 
@@ -515,6 +515,29 @@ def test_local_response_norm_gradcheck_contiguous_or_strided(case):
 def test_local_response_norm_gradgradcheck():
     x = Tensor(rand(2, 4, 3, seed=30), requires_grad=True)
     gradgradcheck(lambda x: local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.5), (x,), seed=0)
+
+
+@st.composite
+def large_lrn_case(draw: st.DrawFn) -> tuple:
+    """(x, size, alpha, beta, k, seed): x (N 1-3, C 1-8, H 1-6, W 1-6), contiguous or a strided view, with
+    standard normal noise on top (Hypothesis often draws one repeated value)."""
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 8)), draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    a = draw(maybe_non_contiguous(shape, np.float64, min_value=-2.0, max_value=2.0))
+    seed = draw(st.integers(0, 2**32 - 1))
+    a[...] += np.random.default_rng(seed).standard_normal(shape)  # a strided view stays a view
+    x = Tensor(a, requires_grad=True)
+    size = draw(st.integers(1, 5))
+    alpha, beta, k = draw(st.floats(1e-4, 1.0)), draw(st.floats(0.25, 1.5)), draw(st.floats(0.5, 2.0))
+    return x, size, alpha, beta, k, seed
+
+
+@given(large_lrn_case())
+def test_local_response_norm_gradcheck_fast_mode_on_larger_input_with_random_upstream_gradient(case):
+    # fast mode: a random direction per input and a random, non-uniform upstream gradient (drawn from seed)
+    # tolerances 100x tighter than gradcheck's defaults (as tests/helpers.py's TOL), so a gradient off by 0.1% fails
+    x, size, alpha, beta, k, seed = case
+    fn = lambda x: local_response_norm(x, size, alpha, beta, k)  # noqa: E731
+    assert gradcheck(fn, (x,), fast_mode=True, seed=seed, atol=1e-7, rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -195,6 +195,9 @@ def test_max_pool2d_values_and_return_indices_match_loop_reference(case: tuple) 
     assert idx.dtype == np.int64
     reads = expected_idx >= 0  # windows that read some input element
     np.testing.assert_array_equal(idx.data[reads], expected_idx[reads])
+    # without indices: a graph-free input takes the values-only kernel, a leaf the recorded one
+    np.testing.assert_array_equal(F.max_pool2d(Tensor(x), **cfg.kwargs).data, expected)
+    np.testing.assert_array_equal(F.max_pool2d(leaf(x), **cfg.kwargs).data, expected)
 
 
 @given(pool_configs("max").flatmap(lambda c: st.tuples(st.just(c), arrays(c.input_shape, min_value=-1, max_value=1)
@@ -413,6 +416,72 @@ def test_adaptive_pools_to_a_larger_output_repeat_input_elements() -> None:
     np.testing.assert_array_equal(F.adaptive_max_pool2d(Tensor(x), (4, 6)).data, out.data)
 
 
+@given(adaptive_cases().map(lambda c: c[:2] + (np.round(c[2]),)), SEEDS)
+def test_adaptive_max_pool2d_gradient_sums_over_the_windows_sharing_an_arg_max(case: tuple, seed: int) -> None:
+    output_size, out_hw, x = case  # rounded values: ties; overlapping or repeated windows often share their arg-max
+    gy = np.random.default_rng(seed).standard_normal(x.shape[:2] + out_hw)
+    xt = leaf(x)
+    F.adaptive_max_pool2d(xt, output_size).backward(Tensor(gy))
+    _, idx = ref_adaptive_pool2d(x, out_hw, "max")
+    np.testing.assert_allclose(xt.grad.data, ref_max_grad(gy, idx, x.shape), rtol=1e-12, atol=1e-12)
+
+
+def test_adaptive_max_pool2d_element_that_is_the_max_of_overlapping_windows_gets_their_summed_gradient() -> None:
+    # H = W = 5 -> 4: windows [0, 2), [1, 3), [2, 4), [3, 5) per dim; (2, 2) lies in windows 1 and 2 of each dim.
+    x = rand(1, 1, 5, 5)
+    x[0, 0, 2, 2] = 10.0
+    gy = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    xt = leaf(x)
+    values, indices = F.adaptive_max_pool2d(xt, 4, return_indices=True)
+    np.testing.assert_array_equal(indices.data[0, 0, 1:3, 1:3], np.full((2, 2), 12))
+    values.backward(Tensor(gy))
+    assert xt.grad.data[0, 0, 2, 2] == gy[0, 0, 1:3, 1:3].sum()
+    np.testing.assert_array_equal(xt.grad.data, ref_max_grad(gy, ref_adaptive_pool2d(x, (4, 4), "max")[1], x.shape))
+    for dtype in (np.float32, np.float64):  # same in float32, where the sum stays float32
+        xt = leaf(x.astype(dtype))
+        F.adaptive_max_pool2d(xt, 4).backward(Tensor(gy.astype(dtype)))
+        assert xt.grad.dtype == dtype and xt.grad.data[0, 0, 2, 2] == gy[0, 0, 1:3, 1:3].sum()
+
+
+@pytest.mark.parametrize("shape, out_hw", [((2, 2, 3, 4), (7, 9)), ((1, 3, 2, 5), (5, 3)), ((1, 2, 1, 1), (4, 3))])
+def test_adaptive_max_pool2d_upsampling_values_indices_and_summed_gradient(shape: tuple, out_hw: Pair) -> None:
+    x = rand(*shape, seed=3)
+    gy = rand(*shape[:2], *out_hw, seed=4)
+    xt = leaf(x)
+    values, indices = F.adaptive_max_pool2d(xt, out_hw, return_indices=True)
+    expected, expected_idx = ref_adaptive_pool2d(x, out_hw, "max")
+    np.testing.assert_array_equal(values.data, expected)
+    np.testing.assert_array_equal(indices.data, expected_idx)
+    values.backward(Tensor(gy))
+    np.testing.assert_allclose(xt.grad.data, ref_max_grad(gy, expected_idx, x.shape), rtol=1e-12, atol=1e-12)
+    if shape[2:] == (1, 1):  # every window is the single element: it gets all the gradient
+        np.testing.assert_allclose(xt.grad.data[..., 0, 0], gy.sum(axis=(2, 3)))
+
+
+def test_adaptive_max_pool2d_window_with_nan_gives_nan_at_its_last_nan_as_pytorch_cpu() -> None:
+    # PyTorch's CPU kernel keeps a value if `val > max || isnan(val)`: the last NaN of the window wins.
+    nan = np.nan
+    x = np.array([[1.0, nan, 3.0], [nan, 5.0, -np.inf], [7.0, 8.0, 9.0]]).reshape(1, 1, 3, 3)
+    xt = leaf(x)
+    values, indices = F.adaptive_max_pool2d(xt, 2, return_indices=True)  # windows [0, 2) and [1, 3) per dim
+    np.testing.assert_array_equal(values.data[0, 0], [[nan, nan], [nan, 9.0]])
+    np.testing.assert_array_equal(indices.data[0, 0], [[3, 1], [3, 8]])
+    values.backward(Tensor(np.array([[1.0, 2.0], [4.0, 8.0]]).reshape(1, 1, 2, 2)))
+    np.testing.assert_array_equal(xt.grad.data[0, 0], [[0, 2, 0], [5, 0, 0], [0, 0, 8]])
+    # an all -inf window: -inf at its first element
+    values, indices = F.adaptive_max_pool2d(Tensor(np.full((1, 1, 3, 3), -np.inf)), 2, return_indices=True)
+    np.testing.assert_array_equal(values.data, np.full((1, 1, 2, 2), -np.inf))
+    np.testing.assert_array_equal(indices.data[0, 0], [[0, 1], [3, 4]])
+
+
+@settings(max_examples=15)
+@given(adaptive_cases(distinct=True), SEEDS)
+def test_adaptive_max_pool2d_second_derivatives(case: tuple, seed: int) -> None:
+    output_size, _, x = case
+    x = x[:1, :2, :6, :6]  # small: double backward through the scatter / gather pair
+    assert gradgradcheck(lambda t: F.adaptive_max_pool2d(t, output_size), (leaf(x),), fast_mode=True, seed=seed)
+
+
 # -- all pools ------------------------------------------------------------------------------------------------------
 def test_pools_keep_float32_in_output_and_gradient() -> None:
     x = (np.random.default_rng(0).permutation(2 * 3 * 7 * 6) * 0.1).reshape(2, 3, 7, 6).astype(np.float32)
@@ -482,11 +551,6 @@ def test_bad_arguments_raise_naming_the_argument_with_expected_and_got(call: Any
 
 
 # -- comparison with PyTorch (only where torch is installed) ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 def compare_with_torch(torch: Any, ours: Any, theirs: Any, x: np.ndarray, seed: int) -> None:
     """Same values (and indices, when both return them) and the same input gradient, in float64."""
     xt, tx = leaf(x), torch.tensor(np.ascontiguousarray(x), requires_grad=True)
@@ -537,3 +601,23 @@ def test_adaptive_max_pool2d_matches_torch(torch: Any, case: tuple, seed: int) -
     ours = lambda t: tuple(F.adaptive_max_pool2d(t, output_size, return_indices=True))  # noqa: E731
     theirs = lambda t: torch.nn.functional.adaptive_max_pool2d(t, output_size, return_indices=True)  # noqa: E731
     compare_with_torch(torch, ours, theirs, x, seed)
+
+
+@settings(max_examples=40)
+@given(case=adaptive_cases(), seed=SEEDS, nan_fraction=st.sampled_from([0.1, 0.3]))
+def test_adaptive_max_pool2d_with_nan_matches_torch(torch: Any, case: tuple, seed: int, nan_fraction: float) -> None:
+    # NaN wins its window (value NaN, index and gradient at the window's last NaN), as PyTorch's CPU kernel.
+    output_size, _, x = case
+    x = np.array(x)
+    rng = np.random.default_rng(seed)
+    x[rng.random(x.shape) < nan_fraction] = np.nan
+    x[rng.random(x.shape) < 0.1] = -np.inf
+    xt, tx = leaf(x), torch.tensor(x, requires_grad=True)
+    values, indices = F.adaptive_max_pool2d(xt, output_size, return_indices=True)
+    t_values, t_indices = torch.nn.functional.adaptive_max_pool2d(tx, output_size, return_indices=True)
+    np.testing.assert_array_equal(values.data, t_values.detach().numpy())  # NaN == NaN here
+    np.testing.assert_array_equal(indices.data, t_indices.numpy())
+    gy = rng.standard_normal(values.shape)
+    values.backward(Tensor(gy))
+    t_values.backward(torch.tensor(gy))
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)

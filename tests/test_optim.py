@@ -184,11 +184,6 @@ def test_rmsprop_and_adagrad_first_steps_by_hand() -> None:
 
 
 # -- PyTorch's numbers (only where torch is installed) ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def torch() -> Any:
-    return pytest.importorskip("torch")
-
-
 CASES = [
     ("SGD", {"lr": 0.1}),
     ("SGD", {"lr": 0.1, "momentum": 0.9}),

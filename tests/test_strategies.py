@@ -334,8 +334,13 @@ def test_pool_configs_are_valid_within_bounds_and_give_their_output_shape(kind: 
     cfg = data.draw(ts.pool_configs(kind))
     assert cfg.kind == kind
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = cfg.kernel_hw, cfg.stride_hw, cfg.padding_hw, cfg.dilation_hw
-    assert 1 <= kh <= 4 and 1 <= kw <= 4 and 0 <= ph <= kh // 2 and 0 <= pw <= kw // 2
+    n, c, h, w = cfg.input_shape
+    assert 1 <= n <= 3 and 1 <= c <= 3 and 1 <= h <= 10 and 1 <= w <= 10
+    assert 0 <= ph <= min(3, kh // 2) and 0 <= pw <= min(3, kw // 2)
     assert cfg.stride is None or (1 <= sh <= 4 and 1 <= sw <= 4)
+    for size, k, s, p, d in zip((h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw)):
+        # the dilated kernel fits the padded input, or in ceil mode hangs over it by less than the stride
+        assert 1 <= k and d * (k - 1) + 1 <= size + 2 * p + (s - 1 if cfg.ceil_mode else 0)
     if kind == "avg":
         assert cfg.dilation == 1 and "dilation" not in cfg.kwargs
         assert cfg.divisor_override is None or 1 <= cfg.divisor_override <= 6
@@ -377,6 +382,94 @@ def _last_window_rule_applies(c: ts.PoolConfig) -> bool:
 )
 def test_pool_configs_reach_the_special_cases(kind: str, name: str, condition) -> None:
     find(ts.pool_configs(kind), condition, settings=_FIND)
+
+
+def _pool_h(c: ts.PoolConfig) -> tuple[int, int, int, int, int, int]:
+    """(size, kernel, stride, padding, dilation, output length) along H."""
+    return (c.input_shape[2], c.kernel_hw[0], c.stride_hw[0], c.padding_hw[0], c.dilation_hw[0], c.output_shape[2])
+
+
+def _last_window_start(c: ts.PoolConfig) -> int:
+    """Where the last window along H starts, in padded coordinates (the input is rows p .. p + size - 1)."""
+    return (c.output_shape[2] - 1) * c.stride_hw[0]
+
+
+def _ceil_window_starts_in_the_remainder(c: ts.PoolConfig) -> bool:
+    size, p = c.input_shape[2], c.padding_hw[0]
+    return _ceil_adds_a_window(c) and p <= _last_window_start(c) < p + size
+
+
+def _ceil_window_starts_in_the_left_padding(c: ts.PoolConfig) -> bool:
+    return _ceil_adds_a_window(c) and _last_window_start(c) < c.padding_hw[0]
+
+
+def _ceil_window_hangs_over_the_padded_input(c: ts.PoolConfig) -> bool:
+    size, k, s, p, d, out = _pool_h(c)
+    return c.ceil_mode and _last_window_start(c) + d * (k - 1) + 1 > size + 2 * p
+
+
+def _floor_leaves_input_rows_unread(c: ts.PoolConfig) -> bool:
+    size, k, s, p, d, out = _pool_h(c)
+    return not c.ceil_mode and _last_window_start(c) + d * (k - 1) < p + size - 1  # the last input row
+
+
+_BOTH = ("max", "avg")
+_POOL_CORNERS = [
+    (_BOTH, "asymmetric padding pair", lambda c: isinstance(c.padding, tuple) and c.padding[0] != c.padding[1]),
+    (_BOTH, "padding 3", lambda c: max(c.padding_hw) == 3),
+    (_BOTH, "batch 3", lambda c: c.input_shape[0] == 3),
+    (_BOTH, "batch 1 and largest side", lambda c: c.input_shape[0] == 1 and max(c.input_shape[2:]) == 10),
+    (_BOTH, "1x1 kernel on a larger input", lambda c: c.kernel_hw == (1, 1) and min(c.input_shape[2:]) > 1 and
+     c.dilation_hw == (1, 1)),
+    (_BOTH, "kernel equal to the padded input", lambda c: c.dilation_hw[0] == 1 and c.padding_hw[0] > 0 and
+     c.kernel_hw[0] == c.input_shape[2] + 2 * c.padding_hw[0]),
+    (_BOTH, "kernel above 4", lambda c: min(c.kernel_hw) > 4),
+    (("avg",), "stride above a kernel above 1", lambda c: c.stride is not None and c.stride_hw[0] > c.kernel_hw[0] > 1),
+    (_BOTH, "ceil mode: last window starts in the remainder", _ceil_window_starts_in_the_remainder),
+    (("max",), "ceil mode: last window starts in the left padding", _ceil_window_starts_in_the_left_padding),
+    (_BOTH, "ceil mode: last window hangs over the padded input", _ceil_window_hangs_over_the_padded_input),
+    (_BOTH, "ceil mode: a window starting in the right padding is dropped", _last_window_rule_applies),
+    (_BOTH, "floor mode: trailing input rows no window reads", _floor_leaves_input_rows_unread),
+]  # fmt: skip
+# (max's stride above the kernel and avg's ceil-mode window starting in the left padding: the same code draws them,
+# and test_pool_configs_reach_the_special_cases has the first; leaving them out keeps the CI profile fast.)
+
+
+@pytest.mark.parametrize(
+    "kind, name, condition",
+    [(kind, name, cond) for kinds, name, cond in _POOL_CORNERS for kind in kinds],
+    ids=[f"{kind}-{name}" for kinds, name, _ in _POOL_CORNERS for kind in kinds],
+)
+def test_pool_configs_reach_the_spec_corners(kind: str, name: str, condition) -> None:
+    find(ts.pool_configs(kind), condition, settings=_FIND)
+
+
+def test_pool_configs_give_a_window_equal_to_the_padded_input_for_every_input_size() -> None:
+    # input sizes (H or W) seen with a (dilated) window spanning exactly the whole padded input, max and avg drawn
+    # alternately (the kernel is drawn by the same code for both; max adds dilation)
+    sizes: dict[str, set[int]] = {"max": set(), "avg": set()}
+
+    @settings(max_examples=600, database=None, derandomize=True, phases=[Phase.generate])
+    @given(st.one_of(ts.pool_configs("max"), ts.pool_configs("avg")))
+    def collect(c: ts.PoolConfig) -> None:
+        for size, k, p, d in zip(c.input_shape[2:], c.kernel_hw, c.padding_hw, c.dilation_hw):
+            if d * (k - 1) + 1 == size + 2 * p:
+                sizes[c.kind].add(size)
+
+    collect()
+    assert sizes["max"] | sizes["avg"] == set(range(1, 11))
+
+
+def test_pool_configs_smaller_bounds_are_respected() -> None:
+    cfg = ts.pool_configs("max", max_batch=1, max_channels=2, max_side=5, max_kernel=3, max_padding=1)
+
+    @settings(max_examples=50, database=None, derandomize=True)
+    @given(cfg)
+    def check(c: ts.PoolConfig) -> None:
+        assert c.input_shape[0] == 1 and c.input_shape[1] <= 2 and max(c.input_shape[2:]) <= 5
+        assert max(c.kernel_hw) <= 3 and max(c.padding_hw) <= 1
+
+    check()
 
 
 def test_pool_configs_reject_an_unknown_kind() -> None:

@@ -424,17 +424,28 @@ def _tiles(win: Window, shape: tuple[int, ...], ho: int, wo: int) -> bool:
 def max_pool2d_forward(x: np.ndarray, win: Window, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray]:
     """Max over each window and the (first) arg-max as an offset ``i * kw + j`` within the window.
     NaN wins, as in PyTorch."""
-    xp = _pool_input(x, win, ho, wo, -np.inf)
-    views = [xp[:, :, rows, columns] for _, _, rows, columns in win.offsets(ho, wo)]
-    best = _empty(views[0].shape, x.dtype)
-    np.copyto(best, views[0])
-    for v in views[1:]:
-        np.maximum(best, v, out=best)  # propagates NaN
+    best, views = _window_max(x, win, ho, wo)
     arg = _first_equal(views, best, _offset_dtype(win))
     if np.isnan(best).any():  # windows holding NaN: the last NaN, as PyTorch's `val > max || isnan(val)`
         for k, v in enumerate(views):
             arg[np.isnan(v)] = k
     return best, arg
+
+
+def max_pool2d_values(x: np.ndarray, win: Window, ho: int, wo: int) -> np.ndarray:
+    """The max over each window alone, for a forward that records no graph (no arg-max to find)."""
+    return _window_max(x, win, ho, wo)[0]
+
+
+def _window_max(x: np.ndarray, win: Window, ho: int, wo: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The max over each window (NaN propagates), and the strided view of the input at each kernel offset."""
+    xp = _pool_input(x, win, ho, wo, -np.inf)
+    views = [xp[:, :, rows, columns] for _, _, rows, columns in win.offsets(ho, wo)]
+    best = _empty(views[0].shape, x.dtype)
+    np.copyto(best, views[0])
+    for v in views[1:]:
+        np.maximum(best, v, out=best)
+    return best, views
 
 
 def _first_equal(views: list[np.ndarray], best: np.ndarray, dtype: type) -> np.ndarray:
@@ -542,3 +553,118 @@ def avg_pool2d_spread(g: np.ndarray, win: Window, shape: tuple[int, ...]) -> np.
     for _, _, rows, columns in win.offsets(ho, wo):
         gp[:, :, rows, columns] += g
     return np.ascontiguousarray(gp[:, :, win.ph : win.ph + h, win.pw : win.pw + w])
+
+
+# -- adaptive max pooling ---------------------------------------------------------------------------------------
+# PyTorch's adaptive windows: output i along a dim of ``size`` inputs covers [floor(i * size / out),
+# ceil((i + 1) * size / out)) -- also when out > size (upsampling: windows of one or two elements, repeated).
+# Windows differ in length by at most one per dim and neighbours may overlap, so the strided views of the fixed
+# pools do not apply: the forward gathers every window's elements with one ``np.take`` from precomputed flat
+# indices (no loop at all), the backward scatters in a few groups of pairwise disjoint windows (unique targets,
+# so a plain fancy-index add is exact; never ``np.add.at``), and its adjoint is one ``np.take_along_axis``.
+def adaptive_bounds(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each adaptive window's start and (exclusive) end along a dim: two int64 arrays of length ``out``."""
+    i = np.arange(out, dtype=np.int64)
+    return (i * size) // out, -(-((i + 1) * size) // out)
+
+
+def _adaptive_members(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(out, k) positions ``start_i + d`` of each window's elements, d < k = the longest window's length (clipped
+    to the input), and the (out, k) mask of the real ones (d < the window's own length)."""
+    start, end = adaptive_bounds(size, out)
+    pos = start[:, None] + np.arange(int((end - start).max()))
+    return np.minimum(pos, size - 1), pos < end[:, None]
+
+
+def _disjoint_stride(size: int, out: int) -> int:
+    """The smallest m >= 1 such that windows i and i + m never share an element, for every i (1 when no windows
+    overlap; 2 for overlapping downsampling windows; about out / size + 1 when upsampling). Starts and ends both
+    increase with i, so window i is clear of every window from the first one starting at or after its end."""
+    start, end = adaptive_bounds(size, out)
+    return int((np.searchsorted(start, end, side="left") - np.arange(out)).max())
+
+
+# Members per window from which the arg-max runs along each window's contiguous row of members (np.argmax, fast on
+# long rows) rather than across windows with whole-array ops (a window's members spread over K rows). Measured at
+# 1 thread, float32: (64, 32, 13, 13) -> 4 (K = 16) 0.66 ms vs 1.7 ms; (8, 64, 56, 56) -> 7 (K = 64) even;
+# -> 1 (K = 3136) 2.7 ms vs 1.2 ms.
+_ADAPTIVE_LONG_WINDOW = 64
+
+
+def adaptive_max_pool2d_forward(x: np.ndarray, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max over each adaptive window of x (N, C, H, W): values (N, C, Ho, Wo) in x's dtype, and the int64 flat
+    index ``h * W + w`` into the input plane of the first maximum in row-major window order (PyTorch's
+    ``return_indices``). A window holding NaN gives NaN and the index of its last NaN, as PyTorch's CPU kernel
+    (``val > max || isnan(val)``); an all -inf window gives -inf at its first element.
+
+    Windows are padded to the longest (kh, kw): the flat indices of all P = Ho * Wo windows' K = kh * kw members
+    are gathered at once with ``np.take``, and members beyond a window's own length set to -inf (they never win a
+    tie: the window's first element comes before them). No Python loop. Short windows are laid out (K, P, N * C),
+    from the planes transposed to (H * W, N * C), so that the max and the first k whose member equals it (the
+    largest ``(K - k) * (member == max)``) are reductions over the leading axis; long ones (N * C, P, K), for
+    ``np.argmax`` along each window's row."""
+    n, c, h, w = x.shape
+    if n * c == 0 or ho == 0 or wo == 0:
+        return np.empty((n, c, ho, wo), dtype=x.dtype), np.empty((n, c, ho, wo), dtype=np.int64)
+    rows, rows_real = _adaptive_members(h, ho)
+    cols, cols_real = _adaptive_members(w, wo)
+    members = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(ho * wo, -1)  # (P, K)
+    padding = ~(rows_real[:, None, :, None] & cols_real[None, :, None, :]).reshape(members.shape)
+    p, k = members.shape
+    planes = x.reshape(n * c, h * w)
+    if k >= _ADAPTIVE_LONG_WINDOW:
+        vals = np.take(planes, members.ravel(), axis=1).reshape(n * c, p, k)
+        if padding.any():
+            np.copyto(vals, -np.inf, where=padding)
+        arg = vals.argmax(axis=2)  # the first maximum (the first NaN where there is one)
+        best = np.take_along_axis(vals, arg[..., None], axis=2)[..., 0]
+        nan = np.isnan(best)
+        if nan.any():
+            arg[nan] = _last_nan(vals[nan].T)
+        return best.reshape(n, c, ho, wo), members[np.arange(p), arg].reshape(n, c, ho, wo)
+    vals = np.take(np.ascontiguousarray(planes.T), members.T.ravel(), axis=0).reshape(k, p, n * c)
+    if padding.any():
+        np.copyto(vals, -np.inf, where=padding.T[:, :, None])
+    best = vals.max(axis=0)  # NaN propagates
+    arg = k - ((vals == best) * np.arange(k, 0, -1, dtype=np.int16)[:, None, None]).max(axis=0)
+    nan = np.isnan(best)
+    if nan.any():
+        arg[nan] = _last_nan(vals[:, nan])
+    flat = members[np.arange(p)[:, None], arg]
+    return np.ascontiguousarray(best.T).reshape(n, c, ho, wo), np.ascontiguousarray(flat.T).reshape(n, c, ho, wo)
+
+
+def _last_nan(vals: np.ndarray) -> np.ndarray:
+    """For each column of ``vals`` (K, m), each holding a NaN: the index k of its last NaN."""
+    return (np.isnan(vals) * np.arange(1, len(vals) + 1)[:, None]).max(axis=0) - 1
+
+
+def adaptive_max_pool2d_scatter(g: np.ndarray, flat: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The backward of adaptive max pooling: zeros of ``shape`` (N, C, H, W) with each output gradient of g
+    (N, C, Ho, Wo) added at its window's arg-max ``flat`` (h * W + w); an element that is the arg-max of several
+    (overlapping or repeated) windows gets the sum of their gradients.
+
+    Windows i and i + mh (rows), j and j + mw (columns) are disjoint (``_disjoint_stride``), so within each of the
+    mh * mw groups ``(i % mh, j % mw)`` the targets in a plane are distinct and one fancy-index add is exact. That is
+    one group when no windows overlap, four for overlapping downsampling windows."""
+    n, c, h, w = shape
+    ho, wo = g.shape[2:]
+    out = np.zeros((n * c, h * w), dtype=g.dtype)
+    if out.size == 0 or g.size == 0:
+        return out.reshape(shape)
+    g, flat = g.reshape(n * c, ho, wo), flat.reshape(n * c, ho, wo)
+    planes = np.arange(n * c)[:, None]
+    mh, mw = _disjoint_stride(h, ho), _disjoint_stride(w, wo)
+    for a in range(mh):
+        for b in range(mw):
+            out[planes, flat[:, a::mh, b::mw].reshape(n * c, -1)] += g[:, a::mh, b::mw].reshape(n * c, -1)
+    return out.reshape(shape)
+
+
+def adaptive_max_pool2d_gather(gx: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """The adjoint of ``adaptive_max_pool2d_scatter``: the value of gx (N, C, H, W) at each window's arg-max
+    ``flat`` (N, C, Ho, Wo)."""
+    n, c, h, w = gx.shape
+    ho, wo = flat.shape[2:]
+    picked = np.take_along_axis(gx.reshape(n * c, h * w), flat.reshape(n * c, ho * wo), axis=1)
+    return picked.reshape(n, c, ho, wo)

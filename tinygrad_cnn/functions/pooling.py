@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_cnn import kernels
 from tinygrad_cnn.autograd.function import Function
+from tinygrad_cnn.autograd.grad_mode import is_grad_enabled
 from tinygrad_cnn.functions.connection import _pair
 from tinygrad_cnn.functions.reduction import ValuesIndices
 from tinygrad_cnn.kernels import Window
@@ -92,20 +93,12 @@ class AvgPoolSpread(Function):
 
 
 class AdaptiveMaxPool2d(Function):
-    """Max over PyTorch's adaptive windows [floor(i*H/Ho), ceil((i+1)*H/Ho)); gradient to the first max."""
+    """Max over PyTorch's adaptive windows [floor(i*H/Ho), ceil((i+1)*H/Ho)); the gradient goes to each window's
+    first maximum (its last NaN, if it holds one), as PyTorch. Also returns that element's flat index h * W + w."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, ho: int, wo: int) -> tuple:
-        n, c, h, w = x.shape
-        rows, cols = _adaptive_bounds(h, ho), _adaptive_bounds(w, wo)
-        out = np.empty((n, c, ho, wo), dtype=x.dtype)
-        flat = np.empty((n, c, ho, wo), dtype=np.int64)  # index h * W + w of each maximum
-        for i, (r0, r1) in enumerate(rows):
-            for j, (c0, c1) in enumerate(cols):
-                window = x.data[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
-                k = window.argmax(axis=-1)
-                out[:, :, i, j] = np.take_along_axis(window, k[..., None], axis=-1)[..., 0]
-                flat[:, :, i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
+        out, flat = kernels.adaptive_max_pool2d_forward(x.data, ho, wo)
         ctx.in_shape = x.shape
         ctx.save_for_backward(flat)
         return out, flat
@@ -113,15 +106,36 @@ class AdaptiveMaxPool2d(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _grad_idx: Tensor) -> tuple:
         (flat,) = ctx.saved_tensors
-        n, c, h, w = ctx.in_shape
-        index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], flat.data // w, flat.data % w)
-        from tinygrad_cnn.functions.array import IndexAdd
-
-        return IndexAdd.apply(grad, ctx.in_shape, index), None, None
+        return AdaptiveMaxPoolScatter.apply(grad, flat.data, ctx.in_shape), None, None
 
 
-def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
-    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+class AdaptiveMaxPoolScatter(Function):
+    """Add each window's gradient at its arg-max (zeros elsewhere); its adjoint gathers at the arg-max."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, flat: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        ctx.save_for_backward(flat)
+        return kernels.adaptive_max_pool2d_scatter(g.data, flat, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (flat,) = ctx.saved_tensors
+        return AdaptiveMaxPoolGather.apply(grad, flat.data), None, None
+
+
+class AdaptiveMaxPoolGather(Function):
+    """Read, for each window, the value at its arg-max; its adjoint is ``AdaptiveMaxPoolScatter``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, flat: np.ndarray) -> np.ndarray:
+        ctx.in_shape = x.shape
+        ctx.save_for_backward(flat)
+        return kernels.adaptive_max_pool2d_gather(x.data, flat)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        (flat,) = ctx.saved_tensors
+        return AdaptiveMaxPoolScatter.apply(grad, flat.data, ctx.in_shape), None
 
 
 # -- argument checking ------------------------------------------------------------------------------------------
@@ -179,6 +193,9 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     op = "max_pool2d"
     x, unbatched = _input(input, op)
     win, ho, wo = _window(x, kernel_size, stride, padding, dilation, ceil_mode, op)
+    if not return_indices and not (x.requires_grad and is_grad_enabled()):  # no graph: the values alone
+        out = Tensor(kernels.max_pool2d_values(x.data, win, ho, wo))
+        return out.squeeze(0) if unbatched else out
     out, arg = MaxPool2d.apply(x, win, ho, wo)
     if unbatched:
         out = out.squeeze(0)
@@ -224,7 +241,7 @@ def _output_size(x: Tensor, output_size: Any, op: str) -> tuple[int, int]:
 def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> Tensor:
     """(out, size) matrix whose row i averages the input over adaptive window i."""
     m = np.zeros((out, size), dtype=dtype)
-    for i, (a, b) in enumerate(_adaptive_bounds(size, out)):
+    for i, (a, b) in enumerate(zip(*kernels.adaptive_bounds(size, out))):
         m[i, a:b] = 1 / (b - a)
     return Tensor(m)
 

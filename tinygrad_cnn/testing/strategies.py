@@ -519,31 +519,60 @@ def _pool_len(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
     return out
 
 
+def _pool_kernels(size: int, s: int | None, p: int, d: int, ceil_mode: bool, max_kernel: int | None) -> list[int]:
+    """The kernel lengths valid for one dim: at least ``2 p`` (PyTorch: padding <= kernel // 2), at most
+    ``max_kernel``, and giving an output of at least 1 (``s`` None: the stride is the kernel). The largest
+    considered is the one whose dilated extent fits the padded input plus, in ceil mode, ``s - 1`` more
+    (with ``s`` None, as many more as that fit)."""
+    fit = (size + 2 * p - 1) // d + 1
+    cap = fit + ((fit if s is None else s) - 1 if ceil_mode else 0)  # stride None: up to twice the fit
+    if max_kernel is not None:
+        cap = min(cap, max_kernel)
+    return [k for k in range(max(1, 2 * p), cap + 1) if _pool_len(size, k, k if s is None else s, p, d, ceil_mode) >= 1]
+
+
 @st.composite
 def _pool_configs(
-    draw: st.DrawFn, kind: str, max_batch: int, max_channels: int, max_side: int, max_kernel: int, max_stride: int,
-    max_dilation: int,
+    draw: st.DrawFn, kind: str, max_batch: int, max_channels: int, max_side: int, max_kernel: int | None,
+    max_stride: int, max_dilation: int, max_padding: int,
 ) -> PoolConfig:  # fmt: skip
-    kernel_size, (kh, kw) = _int_or_pair(draw, 1, max_kernel)
-    stride: IntOrPair | None
-    if draw(st.booleans()):
-        stride, (sh, sw) = None, (kh, kw)
-    else:
-        stride, (sh, sw) = _int_or_pair(draw, 1, max_stride)
-    padding, (ph, pw) = _int_or_pair(draw, 0, kh // 2, 0, kw // 2)
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
     dilation: IntOrPair = 1
     dh = dw = 1
     if kind == "max":
         dilation, (dh, dw) = _int_or_pair(draw, 1, max_dilation)
+    stride: IntOrPair | None
+    sh: int | None
+    sw: int | None
+    if draw(st.booleans()):
+        stride = sh = sw = None
+    else:
+        stride, (sh, sw) = _int_or_pair(draw, 1, max_stride)
     ceil_mode = draw(st.booleans())
 
-    def side(k: int, s: int, p: int, d: int) -> int:
-        smallest = next((n for n in range(1, max_side + 1) if _pool_len(n, k, s, p, d, ceil_mode) >= 1), None)
-        if smallest is None:  # max_side is too small for this window: take the smallest size that fits
-            smallest = next(n for n in range(max_side + 1, 10**6) if _pool_len(n, k, s, p, d, ceil_mode) >= 1)
-        return draw(st.integers(smallest, max(smallest, max_side)))
+    def kernels(size: int, s: int | None, p: int, d: int) -> list[int]:
+        return _pool_kernels(size, s, p, d, ceil_mode, max_kernel)
 
-    h, w = side(kh, sh, ph, dh), side(kw, sw, pw, dw)
+    def max_pad(size: int, s: int | None, d: int) -> int:
+        return max(p for p in range(max_padding + 1) if kernels(size, s, p, d))  # p = 0 always has kernel 1
+
+    padding, (ph, pw) = _int_or_pair(draw, 0, max_pad(h, sh, dh), 0, max_pad(w, sw, dw))
+    kernels_h, kernels_w = kernels(h, sh, ph, dh), kernels(w, sw, pw, dw)
+
+    def kernel_len(options: list[int], size: int, p: int, d: int) -> int:
+        # the smallest, the largest whose dilated extent fits the padded input (= it, undilated), or any
+        fit = (size + 2 * p - 1) // d + 1
+        ends = [st.just(options[0]), st.just(fit if fit in options else options[-1])]
+        return draw(st.one_of(*ends, st.sampled_from(options)))
+
+    both = sorted(set(kernels_h) & set(kernels_w))
+    if both and draw(st.booleans()):
+        kernel_size: IntOrPair = kernel_len(both, min(h, w), min(ph, pw), min(dh, dw))
+        kh = kw = kernel_size
+    else:
+        kh, kw = kernel_len(kernels_h, h, ph, dh), kernel_len(kernels_w, w, pw, dw)
+        kernel_size = (kh, kw)
+    sh, sw = (kh, kw) if stride is None else (sh, sw)
     shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels)), h, w)
     out = (shape[0], shape[1], _pool_len(h, kh, sh, ph, dh, ceil_mode), _pool_len(w, kw, sw, pw, dw, ceil_mode))
     extra: dict[str, Any] = {}
@@ -555,21 +584,27 @@ def _pool_configs(
 
 def pool_configs(
     kind: str = "max",
-    max_batch: int = 2,
+    max_batch: int = 3,
     max_channels: int = 3,
     max_side: int = 10,
-    max_kernel: int = 4,
+    max_kernel: int | None = None,
     max_stride: int = 4,
     max_dilation: int = 3,
+    max_padding: int = 3,
 ) -> st.SearchStrategy[PoolConfig]:
     """Valid ``max_pool2d`` (``kind="max"``) or ``avg_pool2d`` (``kind="avg"``) configurations (``PoolConfig``).
 
-    Kernel ``1..max_kernel``; stride None (= kernel) or ``1..max_stride``; padding ``0..kernel // 2``; each
-    an int or an ``(h, w)`` pair; dilation ``1..max_dilation`` for max (1 for avg); ``ceil_mode`` either
-    way; for avg ``count_include_pad`` either way and ``divisor_override`` None or ``1..6``. H and W are at
-    most ``max_side`` (unless the window needs more) and at least what gives a 1x1 output, which in ceil
-    mode includes windows that hang over the padded input.
+    Batch ``1..max_batch``, channels ``1..max_channels``, H and W ``1..max_side``; dilation ``1..max_dilation``
+    for max (1 for avg); stride None (= kernel) or ``1..max_stride``; padding ``0..max_padding`` (and at most
+    half the kernel, as PyTorch requires); the kernel from 1 (or ``2 * padding``) up to the largest whose
+    dilated extent fits the padded input -- both ends drawn often, so 1x1 kernels and kernels equal to the
+    (padded) input occur for every input size -- and in ``ceil_mode`` beyond it by less than the stride (windows
+    that hang over the padded input, as long as the output is at least 1x1; stride None: up to about twice
+    it); ``max_kernel`` (None: no cap) bounds it. Stride, padding, dilation and kernel are each an int or an
+    ``(h, w)`` pair; ``ceil_mode`` either way; for avg ``count_include_pad`` either way and ``divisor_override``
+    None or ``1..6``. Floor mode keeps remainders (trailing rows no window reads); ceil mode adds windows that
+    start in the remainder or the padding, and drops one that would start in the right padding (PyTorch's rule).
     """
     if kind not in ("max", "avg"):
         raise ValueError(f"pool_configs: kind: expected 'max' or 'avg', got {kind!r}")
-    return _pool_configs(kind, max_batch, max_channels, max_side, max_kernel, max_stride, max_dilation)
+    return _pool_configs(kind, max_batch, max_channels, max_side, max_kernel, max_stride, max_dilation, max_padding)
