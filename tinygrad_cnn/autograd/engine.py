@@ -129,7 +129,22 @@ def run_backward(
     inputs: Sequence[Any] | None = None,
     accumulate: bool = True,
 ) -> list:
-    """Backpropagate from ``outputs``; accumulate into leaves, or return the gradients of ``inputs``."""
+    """Backpropagate from ``outputs``; accumulate into leaves, or return the gradients of ``inputs``.
+
+    Like PyTorch, a gradient that overflows or turns NaN (the slope of sqrt at 0 times a zero upstream
+    gradient, say) does so silently, without numpy's RuntimeWarnings; ``detect_anomaly`` reports it."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _backpropagate(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate)
+
+
+def _backpropagate(
+    outputs: list,
+    grad_outputs: list,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None,
+    accumulate: bool,
+) -> list:
     from tinygrad_cnn.tensor import Tensor
 
     root_grads = _root_grads(outputs, grad_outputs)
