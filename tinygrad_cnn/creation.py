@@ -208,10 +208,13 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    bounds = []
     for name, v in (("low", low), ("high", high)):
-        if _int_or_none(v) is None:
+        n = _int_or_none(v)
+        if n is None:
             raise TypeError(f"randint(): {name}: expected an int, got {type(v).__name__} {v!r}")
-    low, high = _int_or_none(low), _int_or_none(high)
+        bounds.append(n)
+    low, high = bounds
     if high <= low:
         raise RuntimeError(f"randint(): high ({high}) must be larger than low ({low})")
     arr = numpy_generator(generator).integers(low, high, _size((size,)))

@@ -7,6 +7,7 @@ a numpy array keeps its dtype (float64 is how gradient checks run).
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ bool = np.dtype(np.bool_)  # noqa: A001
 
 default_float = float32
 
-_BY_NAME = {
+_BY_NAME: dict[str, np.dtype] = {
     "float16": float16, "half": float16, "float32": float32, "float": float32, "float64": float64,
     "double": float64, "int8": int8, "uint8": uint8, "int16": int16, "short": int16, "int32": int32,
     "int": int32, "int64": int64, "long": int64, "bool": bool,
@@ -46,7 +47,7 @@ def to_dtype(dtype: Any, argname: str = "dtype") -> np.dtype:
     return dt
 
 
-def is_floating(dtype: np.dtype) -> bool:
+def is_floating(dtype: np.dtype) -> builtins.bool:
     """True for float16/32/64."""
     return dtype.kind == "f"
 

@@ -82,7 +82,8 @@ def pad2d(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: fl
 # ``sys.getrefcount``, so a block is reused only after its last user is done with it, when a fresh array would
 # have been freed. Users overwrite all they read, except im2col, which tags its blocks (see there). A block may
 # serve a request of another shape or dtype, or a smaller one, so that a network's layers share a few blocks.
-_POOL: list[tuple[tuple, np.ndarray, np.ndarray]] = []  # (key, block, its page-aligned bytes), least recent first
+# (key, block, its page-aligned bytes), least recent first
+_POOL: list[tuple[tuple | None, np.ndarray, np.ndarray]] = []
 _POOL_MAX_BLOCKS = 24
 _POOL_MAX_BYTES = 256 << 20
 _POOL_MIN_BYTES = 256 << 10  # smaller arrays come from malloc's heap, whose pages are already mapped
@@ -90,20 +91,20 @@ _PAGE = 4096  # OpenBLAS's GEMMs run 5-15% faster on page-aligned operands than 
 _POOL_LOCK = threading.Lock()
 
 
-def _new_entry(key: tuple, nbytes: int) -> tuple[tuple, np.ndarray, np.ndarray]:
+def _new_entry(key: tuple | None, nbytes: int) -> tuple[tuple | None, np.ndarray, np.ndarray]:
     block = np.zeros(nbytes + _PAGE, dtype=np.uint8)
     start = -block.ctypes.data % _PAGE
     return key, block, block[start : start + nbytes]
 
 
-def _refs(entry: tuple[tuple, np.ndarray, np.ndarray]) -> int:
+def _refs(entry: tuple[tuple | None, np.ndarray, np.ndarray]) -> int:
     return sys.getrefcount(entry[1])  # every array handed out from a block is a view whose base is the block
 
 
 _FREE_REFS = _refs(_new_entry((), 0))  # the count of a block that only its pool entry holds
 
 
-def _buffer(shape: tuple[int, ...], dtype: np.dtype, tag: object = None) -> tuple[np.ndarray, bool]:
+def _buffer(shape: tuple[int, ...], dtype: np.dtype | type, tag: object = None) -> tuple[np.ndarray, bool]:
     """A C-contiguous array of ``shape`` and ``dtype``, and True when it is new (then zero-filled); False when it
     is pooled memory that nothing else references any more, holding whatever its last user wrote. An untagged
     request takes the smallest free untagged block that holds it (wasting at most half of the block); a user
@@ -165,7 +166,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_lock_in_child)
 
 
-def _empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _empty(shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
     """An array its user overwrites entirely (contents undefined): pooled when large."""
     return _buffer(shape, dtype)[0]
 
@@ -393,7 +394,10 @@ def conv2d_backward(
     shared = need_x and need_w and w[0].size > _PER_IMAGE_MAX_K and not _row_shifts(win, shape, *gy.shape[2:])
     g = channels_first(gy) if shared else None
     gx = conv2d_input_grad(gy, w, win, groups, shape, g) if need_x else None
-    gw = conv2d_weight_grad(cols, gy, groups, w.shape, g) if need_w else None
+    gw = None
+    if need_w:
+        assert cols is not None, "the weight gradient needs the input's im2col matrix"
+        gw = conv2d_weight_grad(cols, gy, groups, w.shape, g)
     return gx, gw
 
 

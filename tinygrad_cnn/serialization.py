@@ -57,7 +57,7 @@ from safetensors import safe_open
 try:
     from safetensors import SafetensorError
 except ImportError:  # pragma: no cover - older safetensors
-    from safetensors._safetensors_rust import SafetensorError
+    from safetensors._safetensors_rust import SafetensorError  # type: ignore[import-not-found,no-redef]  # no stub
 
 from tinygrad_cnn.tensor import Tensor
 
@@ -231,7 +231,9 @@ def _read(path: PathLike, tensors: bool = True) -> tuple[dict[str, str], dict[st
                         )
                     array = f.get_tensor(key)
                     # A fresh, writable array that owns its memory (independent of the file and of the others).
-                    arrays[key] = np.require(array.astype(array.dtype.newbyteorder("="), copy=False), None, "CWO")
+                    arrays[key] = np.require(
+                        array.astype(array.dtype.newbyteorder("="), copy=False), None, ["C", "W", "O"]
+                    )
     except SafetensorError as exc:
         raise _invalid(path, str(exc)) from exc
     return metadata, arrays

@@ -6,6 +6,7 @@ only validate arguments and pick the op. Data lives in ``Tensor.data`` (a numpy 
 
 from __future__ import annotations
 
+import builtins
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -402,11 +403,11 @@ class Tensor:
     def ge(self, other: Any) -> Tensor:
         return self.__ge__(other)
 
-    def equal(self, other: Tensor) -> bool:
+    def equal(self, other: Tensor) -> builtins.bool:
         """True when both have the same shape and values."""
         return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
 
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8) -> builtins.bool:
         return bool(np.allclose(self.data, _data(other), rtol=rtol, atol=atol))
 
     # -- in-place operators (only outside the graph) ---------------------------------------------
@@ -533,7 +534,7 @@ class Tensor:
         src = self._operand(src, "copy_", "src")
         return self._inplace("copy_", lambda d: np.copyto(d, src, casting="unsafe"))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0, generator: Any = None) -> Tensor:
         """In place: fill with samples of U(a, b) from the global (or the given) generator."""
         from tinygrad_cnn.random import numpy_generator
 
@@ -545,7 +546,7 @@ class Tensor:
         rng = numpy_generator(generator)
         return self._inplace("uniform_", lambda d: np.copyto(d, rng.uniform(a, b, d.shape), casting="unsafe"))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, generator: Any = None) -> Tensor:
         """In place: fill with samples of N(mean, std^2) from the global (or the given) generator."""
         from tinygrad_cnn.random import numpy_generator
 
@@ -633,48 +634,48 @@ class Tensor:
     def relu(self) -> Tensor:
         return _act.relu(self)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         return _act.softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         return _act.log_softmax(self, dim)
 
     # -- reductions ------------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return _red.sum(self if dtype is None else self.to(dtypes.to_dtype(dtype)), dim, keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return _red.mean(self if dtype is None else self.to(dtypes.to_dtype(dtype)), dim, keepdim)
 
-    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
         return _red.amax(self, dim, keepdim)
 
-    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
         return _red.amin(self, dim, keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """Without ``dim``: the largest value. With an int ``dim``: ``(values, indices)`` along it."""
         return _red.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """Without ``dim``: the smallest value. With an int ``dim``: ``(values, indices)`` along it."""
         return _red.min(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return _red.argmax(self, dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return _red.argmin(self, dim, keepdim)
 
-    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:  # fmt: skip
+    def var(self, dim: Any = None, unbiased: builtins.bool | None = None, keepdim: builtins.bool = False, *,
+            correction: builtins.int | None = None) -> Tensor:  # fmt: skip
         return _red.var(self, dim, unbiased, keepdim, correction=correction)
 
-    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:  # fmt: skip
+    def std(self, dim: Any = None, unbiased: builtins.bool | None = None, keepdim: builtins.bool = False, *,
+            correction: builtins.int | None = None) -> Tensor:  # fmt: skip
         return _red.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
         return _red.logsumexp(self, dim, keepdim)
 
     # -- linear algebra --------------------------------------------------------------------------
@@ -695,16 +696,16 @@ class Tensor:
     def reshape_as(self, other: Tensor) -> Tensor:
         return _array.reshape(self, _tensor_arg(other, "reshape_as", "other").shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         return _array.flatten(self, start_dim, end_dim)
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         return _array.unflatten(self, dim, sizes)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         return _array.transpose(self, dim0, dim1)
 
-    def swapaxes(self, dim0: int, dim1: int) -> Tensor:
+    def swapaxes(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         return _array.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
@@ -733,13 +734,13 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return _array.expand(self, _tensor_arg(other, "expand_as", "other").shape)
 
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+    def broadcast_to(self, shape: Sequence[builtins.int]) -> Tensor:
         return _array.broadcast_to(self, shape)
 
     def squeeze(self, dim: Any = None) -> Tensor:
         return _array.squeeze(self, dim)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         return _array.unsqueeze(self, dim)
 
     def contiguous(self) -> Tensor:
@@ -748,13 +749,13 @@ class Tensor:
     def flip(self, *dims: Any) -> Tensor:
         return _array.flip(self, _shape_arg(dims, "dims"))
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size_or_sections: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _array.split(self, split_size_or_sections, dim)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _array.chunk(self, chunks, dim)
 
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+    def unbind(self, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return _array.unbind(self, dim)
 
     def __getitem__(self, index: Any) -> Tensor:

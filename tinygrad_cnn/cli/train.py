@@ -470,6 +470,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"the checkpoint already has {done} epoch(s) of the {epochs} asked; nothing to train")
         _, pred, label = evaluate_model(model, val_loader, criterion)
         val_correct, val_total = int((pred == label).sum()), len(label)
+    assert val_correct is not None  # set together with val_total
     meta = {**meta, "epochs": str(done), "val_accuracy": f"{val_correct / val_total:.4f}"}
     serialization.save(model.state_dict(), out / "model.safetensors", metadata=meta)
     plot_run(out, metrics, model)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -418,9 +418,10 @@ class RandomAffine:
         fill: float = 0,
     ) -> None:
         if _is_number(degrees):
-            if not degrees >= 0:
+            number = cast(float, degrees)
+            if not number >= 0:
                 raise ValueError(f"RandomAffine: if degrees is a single number, it must be non-negative, got {degrees}")
-            self.degrees = [-float(degrees), float(degrees)]
+            self.degrees = [-float(number), float(number)]
         else:
             self.degrees = list(_numbers(degrees, "RandomAffine: degrees", (2,)))
         if translate is not None:

@@ -156,6 +156,7 @@ class Pow(Function):
         if need_e:
             # log(b), with the term taken as 0 where b == 0 and e >= 0 (so 0 ** e has gradient 0 in e)
             zero = (np.asarray(value(b)) == 0) & (np.asarray(value(e)) >= 0)
+            log_b: Tensor | float
             if isinstance(b, Tensor):
                 log_b = (b.where(Tensor(~zero), 1.0) if zero.any() else b).log()
             else:

@@ -26,7 +26,8 @@ class Conv2d(Function):
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None, win: Window, groups: int,
                 out_hw: tuple[int, int] | None = None) -> np.ndarray:  # fmt: skip
         fold = b is not None and groups == 1  # the bias rides in the GEMM (see kernels.conv2d_forward)
-        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups, out_hw, b.data if fold else None)
+        folded = b.data if b is not None and fold else None
+        out, cols = kernels.conv2d_forward(x.data, w.data, win, groups, out_hw, folded)
         if b is not None and not fold:
             out += b.data.reshape(1, -1, 1, 1)
         ctx.win, ctx.groups = win, groups
@@ -39,9 +40,13 @@ class Conv2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         cols = None if cols is None else cols.data  # the forward's im2col matrix, reused
         ones = cols is not None and cols.shape[0] > ctx.groups * w.data[0].size  # with the bias's row of ones
+        gx: np.ndarray | Tensor | None  # arrays in the plain backward, Tensors in the differentiable one
+        gw: np.ndarray | Tensor | None
+        gb: np.ndarray | Tensor | None
         if not is_grad_enabled():  # plain backward: run the kernels directly
             gb = None
             if ones:  # weight and bias gradients from one GEMM
+                assert cols is not None  # ones implies cols
                 (gx, _), (gw, gb) = (
                     kernels.conv2d_backward(grad.data, w.data, None, ctx.win, 1, x.shape, need_x, False),
                     kernels.conv2d_weight_bias_grad(cols, grad.data, w.shape),
@@ -57,6 +62,7 @@ class Conv2d(Function):
                 None, None, None,
             )  # fmt: skip
         if ones:
+            assert cols is not None  # ones implies cols
             cols = cols[:-1]
         # create_graph: the same gradients as differentiable Functions (double backward)
         gx = ConvTranspose2d.apply(grad, w, None, ctx.win, ctx.groups, x.shape) if need_x else None
@@ -95,7 +101,8 @@ class Conv2dWeightGrad(Function):
     def forward(ctx: Any, x: Tensor, gy: Tensor, win: Window, groups: int, w_shape: tuple[int, ...],
                 cols: np.ndarray | None) -> np.ndarray:  # fmt: skip
         if cols is None:
-            cols = kernels.im2col(x.data, win, *gy.shape[2:])
+            ho, wo = gy.shape[2:]
+            cols = kernels.im2col(x.data, win, ho, wo)
         ctx.win, ctx.groups = win, groups
         ctx.save_for_backward(x, gy)
         return kernels.conv2d_weight_grad(cols, gy.data, groups, w_shape)

@@ -252,8 +252,9 @@ def _class_index_loss(
     if bad.any():
         raise IndexError(f"{op}(): target: class index {int(t[bad][0])} out of range [0, {n_classes})")
     safe = np.where(valid, t, 0)
-    grids = np.indices(t.shape, sparse=True) if t.ndim else ()
-    picked = logp[(grids[0], safe, *grids[1:])]  # logp[n, t[n, ...], ...], shape t.shape
+    grids: tuple[np.ndarray, ...] = np.indices(t.shape, sparse=True) if t.ndim else ()
+    index = (grids[0], safe, *grids[1:])  # built apart: mypy reads a starred subscript as 3.11-only syntax
+    picked = logp[index]  # logp[n, t[n, ...], ...], shape t.shape
     w_t = None if weight is None else weight[safe]
     # where() gives ignored targets exactly zero value and gradient (even for -inf log-probabilities).
     nll = (-(picked if w_t is None else picked * w_t)).where(valid, 0.0)

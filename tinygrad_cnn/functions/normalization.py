@@ -298,6 +298,7 @@ def batch_norm(
     if not training:
         if rm is None:
             raise RuntimeError(f"{op}(): running_mean: expected a Tensor when training=False, got None")
+        assert rv is not None  # checked above: both Tensors or both None
         if x.dtype in (np.float32, np.float64) and not (rm.requires_grad or rv.requires_grad):
             return BatchNormEval.apply(x, w, b, rm, rv, eps)
         scale = (rv + eps).rsqrt() if w is None else (rv + eps).rsqrt() * w  # (C,): cheap before broadcasting
@@ -319,6 +320,7 @@ def batch_norm(
         mean, var = moments[0], moments[2]
         out = _affine(Normalize.apply(x, axes, eps, moments), w, b, shape)
     if running_mean is not None:
+        assert running_var is not None  # checked above (rm, rv): both Tensors or both None
         with grad_mode.no_grad():
             running_mean.mul_(1 - momentum).add_(mean.reshape(running_mean.shape), alpha=momentum)
             running_var.mul_(1 - momentum).add_(var.reshape(running_var.shape) * (n / (n - 1)), alpha=momentum)

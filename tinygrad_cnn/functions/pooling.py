@@ -176,7 +176,8 @@ def _window(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: An
     if 2 * ph > kh or 2 * pw > kw:
         raise RuntimeError(f"{op}(): padding {(ph, pw)} should be at most half of kernel_size {(kh, kw)}")
     win = Window(kh, kw, sh, sw, ph, pw, dh, dw)
-    ho, wo = win.out_size(*x.shape[2:], ceil_mode=ceil_mode)
+    h, w = x.shape[2:]
+    ho, wo = win.out_size(h, w, ceil_mode=ceil_mode)
     if ho < 1 or wo < 1:
         raise RuntimeError(
             f"{op}(): the (dilated) kernel {(dh * (kh - 1) + 1, dw * (kw - 1) + 1)} does not fit the padded input "
@@ -220,7 +221,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
             raise RuntimeError(f"{op}(): divisor_override: expected a non-zero int, got 0")
         divisor = np.full((ho, wo), divisor_override)
     else:
-        divisor = kernels.avg_pool2d_divisor(win, *x.shape[2:], ho, wo, count_include_pad)
+        h, w = x.shape[2:]
+        divisor = kernels.avg_pool2d_divisor(win, h, w, ho, wo, count_include_pad)
     out = AvgPool2d.apply(x, win, ho, wo, divisor.astype(x.dtype))
     return out.squeeze(0) if unbatched else out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from tinygrad_cnn.nn.module import Module
 
@@ -46,8 +46,8 @@ class Sequential(Module):
             for name, module in args[0].items():
                 self.add_module(name, module)
         else:
-            for i, module in enumerate(args):
-                self.add_module(str(i), module)  # type: ignore[arg-type]
+            for i, arg in enumerate(args):
+                self.add_module(str(i), arg)  # type: ignore[arg-type]
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
@@ -197,7 +197,7 @@ class ModuleDict(Module):
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         is_map = isinstance(modules, (Mapping, ModuleDict))
-        pairs = modules.items() if is_map else modules
+        pairs: Iterable[Any] = cast("Mapping[str, Module]", modules).items() if is_map else modules
         for j, pair in enumerate(pairs):
             if is_map:
                 key, module = pair

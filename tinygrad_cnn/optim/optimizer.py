@@ -42,7 +42,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        param_groups = list(params)
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -214,7 +214,9 @@ def _params_with_grad(group: dict[str, Any]) -> list[Tensor]:
 
 def _grad(p: Tensor, maximize: bool) -> np.ndarray:
     """``p.grad``'s array, negated (a new array) when maximizing. Never modify the result in place."""
-    g = p.grad.data
+    grad = p.grad
+    assert grad is not None  # callers pass only parameters with a gradient (_params_with_grad)
+    g = grad.data
     return np.negative(g) if maximize else g
 
 

@@ -566,13 +566,14 @@ def _pool_configs(
         return draw(st.one_of(*ends, st.sampled_from(options)))
 
     both = sorted(set(kernels_h) & set(kernels_w))
-    if both and draw(st.booleans()):
-        kernel_size: IntOrPair = kernel_len(both, min(h, w), min(ph, pw), min(dh, dw))
-        kh = kw = kernel_size
+    if len(both) > 0 and draw(st.booleans()):
+        kh = kw = kernel_len(both, min(h, w), min(ph, pw), min(dh, dw))
+        kernel_size: IntOrPair = kh
     else:
         kh, kw = kernel_len(kernels_h, h, ph, dh), kernel_len(kernels_w, w, pw, dw)
         kernel_size = (kh, kw)
     sh, sw = (kh, kw) if stride is None else (sh, sw)
+    assert sh is not None and sw is not None  # drawn with the stride (None only when stride is)
     shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels)), h, w)
     out = (shape[0], shape[1], _pool_len(h, kh, sh, ph, dh, ceil_mode), _pool_len(w, kw, sw, pw, dw, ceil_mode))
     extra: dict[str, Any] = {}

@@ -8,7 +8,7 @@ with fan_in = weight.shape[1] * prod(kernel_size), and the bias U(-1/sqrt(fan_in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -166,7 +166,8 @@ class ConvTranspose2d(_ConvNd):
             raise ValueError(f"ConvTranspose2d: for {input.ndim}D input, output_size must have 2 or "
                              f"{non_spatial + 2} elements (got {len(output_size)})")  # fmt: skip
         in_hw = input.shape[non_spatial:]
-        mins = [(in_hw[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] * (self.kernel_size[d] - 1)
+        padding = cast("tuple[int, ...]", self.padding)  # never a string for a transposed conv (see _ConvNd)
+        mins = [(in_hw[d] - 1) * self.stride[d] - 2 * padding[d] + self.dilation[d] * (self.kernel_size[d] - 1)
                 + 1 for d in range(2)]  # fmt: skip
         maxs = [mins[d] + self.stride[d] - 1 for d in range(2)]
         if any(not mins[d] <= spatial[d] <= maxs[d] for d in range(2)):

@@ -127,7 +127,7 @@ class LayerNorm(Module):
                  bias: bool = True, device: Any = None, dtype: Any = None) -> None:  # fmt: skip
         super().__init__()
         name = type(self).__name__
-        shape = (normalized_shape,) if is_int(normalized_shape) else normalized_shape
+        shape: Any = (normalized_shape,) if is_int(normalized_shape) else normalized_shape  # checked below
         if not isinstance(shape, Sequence) or isinstance(shape, str) or not all(is_int(s) for s in shape):
             raise TypeError(f"{name}: normalized_shape: expected an int or a sequence of ints, got {shape!r}")
         if len(shape) == 0 or any(s < 1 for s in shape):
