@@ -1,4 +1,5 @@
-"""Smoke test of the benchmark suite (bench/suite.py): a tiny run of every case in ours, and the check logic.
+"""Smoke test of the benchmark suite (bench/suite.py): a tiny run of every case in ours, and the check logic;
+and of bench/handwritten.py: its plain-numpy step against ours from the same weights, and a tiny run.
 
 The tiny run uses batch 4, one round and one call per measurement, ours only (importing torch in each worker
 would cost seconds): it proves that every workload builds and steps, that the table and the JSON come out,
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -85,3 +87,44 @@ def test_losses_match_torch_from_the_same_weights(suite):
     )
     verdicts, lines = suite.evaluate_check(result)
     assert verdicts == {"ref": "OK"}, lines
+
+
+# -- bench/handwritten.py: the reference step in plain numpy ------------------------------------------------------
+@pytest.fixture(scope="module")
+def handwritten():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import _workloads
+        import handwritten as module
+
+        yield module, _workloads
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_handwritten_step_matches_ours_from_the_same_weights(handwritten):
+    """The plain-numpy step is the same computation as the framework's (else the comparison means nothing)."""
+    hw, w = handwritten
+    ours = w.build("ours", "ref", 8)
+    hand = hw.HandWrittenCNN(*w.batch("ref", 8))
+    hand.load_numpy_state(ours.numpy_state())
+    for i in range(3):
+        for t in (ours, hand):
+            t.set_batch(*w.batch("ref", 8, index=i))
+        assert hand.step() == pytest.approx(float(ours.step().item()), rel=1e-4)
+    for t in (ours, hand):
+        t.set_batch(*w.batch("ref", 8, index=3))
+    assert hand.loss() == pytest.approx(ours.loss(), rel=1e-4)
+    for key, value in ours.numpy_state().items():
+        np.testing.assert_allclose(hand.params[key], value, rtol=1e-3, atol=1e-6)
+
+
+def test_handwritten_tiny_run(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "handwritten.py"), "--rounds", "1", "--repeats", "1", "--warmup", "0",
+         "--batch", "4"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for label in ("hand-written numpy", "tinygrad_cnn", "/ hand-written"):
+        assert label in proc.stdout

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tc
 from tinygrad_cnn.nn import Module, ModuleDict, ModuleList, Parameter, Sequential
 from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.testing.strategies import pool_configs
 
 
 # -- the same small modules, for tinygrad_cnn and for torch ------------------------------------------------
@@ -780,6 +781,66 @@ def test_sequential_forward_and_backward():
     assert np.allclose(s[1].weight.grad.data, h.sum(0)[:, None])
     assert np.allclose(s[0].bias.grad.data, np.broadcast_to(s[1].weight.data[:, 0], (2, 3)).sum(0))
     assert Sequential()(x) is x  # an empty Sequential is the identity
+
+
+# A ReLU followed by a MaxPool2d runs as pool then ReLU (nn.containers._pool_first): the same values and gradients.
+def _relu_pool_inputs(draw: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Values from a small set around 0: many ties, windows whose max is negative, zero or positive."""
+    values = draw(st.lists(st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]), min_size=int(np.prod(shape)),
+                           max_size=int(np.prod(shape))))  # fmt: skip
+    return np.array(values).reshape(shape)
+
+
+@given(cfg=pool_configs("max"), data=st.data())
+def test_sequential_relu_then_max_pool_matches_the_composition(cfg: Any, data: Any) -> None:
+    x_np = _relu_pool_inputs(data.draw, cfg.input_shape)
+    g = np.random.default_rng(0).standard_normal(cfg.output_shape)  # a non-uniform upstream gradient
+    fused = Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d(**cfg.kwargs))
+    x1, x2 = tc.tensor(x_np, requires_grad=True), tc.tensor(x_np, requires_grad=True)
+    out = fused(x1)
+    ref = tc.nn.functional.max_pool2d(tc.nn.functional.relu(x2), **cfg.kwargs)
+    np.testing.assert_array_equal(out.data, ref.data)
+    out.backward(tc.tensor(g))
+    ref.backward(tc.tensor(g))
+    np.testing.assert_array_equal(x1.grad.data, x2.grad.data)
+
+
+def test_sequential_relu_then_max_pool_matches_torch(torch: Any) -> None:
+    rng = np.random.default_rng(1)
+    x_np = rng.choice([-1.0, 0.0, 1.0, 2.0], size=(2, 3, 7, 6)).astype(np.float32)  # ties everywhere
+    g = rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    ours = tc.tensor(x_np, requires_grad=True)
+    theirs = torch.tensor(x_np, requires_grad=True)
+    out = Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d(2, ceil_mode=True, padding=1, stride=3))(ours)
+    t_out = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool2d(2, ceil_mode=True, padding=1, stride=3))(theirs)
+    out.backward(tc.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+def test_sequential_runs_the_relu_on_the_pooled_pixels(monkeypatch: Any) -> None:
+    from tinygrad_cnn.nn.layers import activation
+
+    shapes: list[tuple[int, ...]] = []
+    relu = activation.F.relu
+    monkeypatch.setattr(activation.F, "relu", lambda x, inplace=False: shapes.append(x.shape) or relu(x))
+    Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d(2), tc.nn.ReLU())(tc.randn(2, 3, 8, 8))
+    assert shapes == [(2, 3, 4, 4), (2, 3, 4, 4)]
+
+
+def test_sequential_relu_then_max_pool_keeps_what_users_can_see() -> None:
+    x_np = np.array([[[[-1.0, 2.0], [3.0, -4.0]]]])
+    relu, pool = tc.nn.ReLU(), tc.nn.MaxPool2d(2)
+    seen: list[tuple[int, ...]] = []
+    handle = relu.register_forward_hook(lambda m, args, out: seen.append(tuple(out.shape)))
+    Sequential(relu, pool)(tc.tensor(x_np))
+    assert seen == [(1, 1, 2, 2)]  # a hook sees the ReLU of the full input: the order is kept
+    handle.remove()
+    out, idx = Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d(2, return_indices=True))(tc.tensor(x_np))
+    assert out.item() == 3.0 and idx.item() == 2  # the indices of the ReLU's maxima, unfused
+    with pytest.raises(NotImplementedError, match="max_pool2d"):  # int input: ReLU passes it, the pool refuses it
+        Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d(2))(tc.tensor([[[[1, -2], [3, 4]]]]))
 
 
 def test_sequential_from_ordereddict():

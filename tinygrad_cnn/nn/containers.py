@@ -7,7 +7,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
+from tinygrad_cnn.nn.layers.activation import ReLU
+from tinygrad_cnn.nn.layers.pooling import MaxPool2d
 from tinygrad_cnn.nn.module import Module
+from tinygrad_cnn.tensor import Tensor
 
 
 def _index(idx: Any, n: int, what: str) -> int:
@@ -33,11 +36,31 @@ def _renumber(modules: OrderedDict[str, Module], items: list[Module]) -> None:
         modules[str(i)] = m
 
 
+def _pool_first(first: Module, second: Module, x: Any) -> bool:
+    """Whether ``second(first(x))`` may run as ``first(second(x))``: a ``ReLU`` followed by a ``MaxPool2d``.
+
+    ReLU is non-decreasing, so it commutes with a max: both orders give the same values, and the same
+    gradients (where the window's max is positive both pick the same first maximum; where it is not, ReLU
+    sends zero either way). Pooling first runs the ReLU, forward and backward, on the pooled pixels only (a
+    quarter of them for 2x2 pools; about 3% of a small CNN's training step). Not done where the difference
+    could show: a hook on either module, a pool that returns indices, or an input that is not a floating
+    tensor (the errors would come in another order).
+    """
+    return (
+        type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
+        and not (first._forward_hooks or first._forward_pre_hooks or second._forward_hooks
+                 or second._forward_pre_hooks)
+        and isinstance(x, Tensor) and x.dtype.kind == "f"
+    )  # fmt: skip
+
+
 class Sequential(Module):
     """Runs its modules in order, each on the previous one's output: ``Sequential(conv, relu, pool)``.
 
     Built from modules (named ``"0"``, ``"1"``, ...) or from one ``OrderedDict`` of named modules.
-    Indexing returns a module; slicing returns a new Sequential sharing the modules.
+    Indexing returns a module; slicing returns a new Sequential sharing the modules. A ``ReLU`` followed by a
+    ``MaxPool2d`` runs as pool then ReLU, which computes the same values and gradients faster (see
+    ``_pool_first``).
     """
 
     def __init__(self, *args: Module | OrderedDict[str, Module]) -> None:
@@ -89,8 +112,15 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
-            input = module(input)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and _pool_first(modules[i], modules[i + 1], input):
+                input = modules[i](modules[i + 1](input))
+                i += 2
+            else:
+                input = modules[i](input)
+                i += 1
         return input
 
 
