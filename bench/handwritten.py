@@ -124,17 +124,14 @@ class HandWrittenCNN:
         h = f @ p["7.weight"].T + p["7.bias"]
         hr = np.maximum(h, 0)
         logits = hr @ p["9.weight"].T + p["9.bias"]
-        return logits, dict(cols1=cols1, y1=y1, m1=m1, p1=p1, cols2=cols2, y2=y2, m2=m2, f=f, h=h, hr=hr)
+        return logits, dict(cols1=cols1, y1=y1, m1=m1, cols2=cols2, y2=y2, m2=m2, f=f, h=h, hr=hr)
 
     def step(self) -> float:
         """One SGD-momentum step on the batch; returns the loss before it."""
         p, n = self.params, len(self.x)
         logits, s = self.forward(self.x)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        logsum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = float(-(shifted - logsum)[np.arange(n), self.y].mean())
-        d = np.exp(shifted - logsum)
-        d[np.arange(n), self.y] -= 1
+        loss, d = self.cross_entropy(logits, self.y)
+        d[np.arange(n), self.y] -= 1  # the logits' gradient: (softmax - one-hot) / N
         d /= n
         g = {"9.weight": d.T @ s["hr"], "9.bias": d.sum(axis=0)}
         dh = (d @ p["9.weight"]) * (s["h"] > 0)
@@ -152,10 +149,14 @@ class HandWrittenCNN:
         return loss
 
     def loss(self) -> float:
-        logits, _ = self.forward(self.x)
+        return self.cross_entropy(self.forward(self.x)[0], self.y)[0]
+
+    @staticmethod
+    def cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean cross-entropy of ``logits`` (N, classes) against labels ``y`` (N,), and the softmax."""
         shifted = logits - logits.max(axis=1, keepdims=True)
-        logsum = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-(shifted - logsum)[np.arange(len(self.x)), self.y].mean())
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-log_probs[np.arange(len(y)), y].mean()), np.exp(log_probs)
 
 
 def build(impl: str, n: int) -> Any:
