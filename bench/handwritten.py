@@ -11,7 +11,7 @@ softmax. It uses nothing from tinygrad_cnn, so it shows what the framework costs
 Method, as bench/suite.py: every measurement in a fresh process, hand-written / ours / torch alternating over
 ``--rounds`` rounds, each the median of ``--repeats`` steps after ``--warmup``; the table gives the medians
 and the median per-round ratios. Before timing, the hand-written step's losses over 5 steps from torch's
-initial weights must match torch's within rtol 1e-4 (else exit status 1).
+initial weights, and the loss after them, must match torch's within rtol 1e-4 (else exit status 1).
 
 Run: ``python bench/handwritten.py [--rounds 5] [--repeats 20] [--threads N]``.
 """
@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         hand, ref = np.array(checked["hand"]), np.array(checked["torch"])
         ok = bool(np.allclose(hand, ref, rtol=1e-4, atol=0))
         status = 0 if ok else 1
-        print(f"check: hand-written losses vs torch's over 6 steps, max rel err {np.max(np.abs(hand / ref - 1)):.1e}: "
+        err = np.max(np.abs(hand / ref - 1))
+        print(f"check: hand-written losses vs torch's (5 steps and the loss after them), max rel err {err:.1e}: "
               f"{'OK' if ok else 'FAIL'}")  # fmt: skip
     else:
         print(f"torch unavailable ({checked['error']}): hand-written vs ours only, no check")

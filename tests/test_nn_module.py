@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
@@ -817,6 +818,23 @@ def test_sequential_relu_then_max_pool_matches_torch(torch: Any) -> None:
     t_out.backward(torch.tensor(g))
     np.testing.assert_array_equal(out.data, t_out.detach().numpy())
     np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+def test_sequential_relu_then_max_pool_with_non_finite_gradients_matches_torch(torch: Any) -> None:
+    x_np = np.array([[[[-2.0, -1.0, 0.0, -3.0, 2.0, 1.0, math.nan, 1.0]]]])
+    g = np.array([[[[math.inf, -math.inf, math.nan, 1.0]]]])
+    ours = tc.tensor(x_np, requires_grad=True)
+    theirs = torch.tensor(x_np, requires_grad=True)
+    Sequential(tc.nn.ReLU(), tc.nn.MaxPool2d((1, 2)))(ours).backward(tc.tensor(g))
+    torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool2d((1, 2)))(theirs).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+def test_sequential_keeps_the_order_of_a_module_whose_forward_was_replaced() -> None:
+    relu = tc.nn.ReLU()
+    relu.forward = lambda t: t.abs()  # an instance-level forward: not ReLU's any more
+    out = Sequential(relu, tc.nn.MaxPool2d((1, 2)))(tc.tensor([[[[-3.0, 1.0]]]]))
+    assert out.item() == 3.0
 
 
 def test_sequential_runs_the_relu_on_the_pooled_pixels(monkeypatch: Any) -> None:

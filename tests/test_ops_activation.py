@@ -305,6 +305,24 @@ def test_relu_gradient_at_zero_is_zero() -> None:
     np.testing.assert_array_equal(g.data, [0.0, 0.0, up[2]])
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_relu_gradient_with_non_finite_values_is_pytorchs(create_graph: bool) -> None:
+    """PyTorch's relu backward is ``out <= 0 ? 0 : grad``: 0 where the output is 0, even for an inf or NaN
+    upstream gradient (a product with a 0/1 mask would give NaN there), and the gradient through a NaN output."""
+    x = tc.tensor([-2.0, -1.0, math.nan, 3.0, 0.0, 5.0], requires_grad=True)
+    g = tc.tensor([math.inf, math.nan, 2.0, math.nan, -math.inf, 4.0])
+    (gx,) = tc.autograd.grad(F.relu(x), x, g, create_graph=create_graph)
+    np.testing.assert_array_equal(gx.data, [0.0, 0.0, 2.0, math.nan, 0.0, 4.0])
+
+
+def test_relu_double_backward_is_the_mask() -> None:
+    x = tc.tensor([-1.0, 2.0, 0.0], requires_grad=True)
+    g = tc.tensor([3.0, 4.0, 5.0], requires_grad=True)
+    (gx,) = tc.autograd.grad(F.relu(x), x, g, create_graph=True)
+    (gg,) = tc.autograd.grad(gx, g, tc.tensor([7.0, 8.0, 9.0]))
+    np.testing.assert_array_equal(gg.data, [0.0, 8.0, 0.0])
+
+
 @pytest.mark.parametrize("slope", [0.01, 0.2, -0.5, 1.5])
 def test_leaky_relu_gradient_at_zero_is_negative_slope(slope: float) -> None:
     _, g = grads_of(lambda t: F.leaky_relu(t, slope), np.array([-1.0, 0.0, 2.0]), seed=11)

@@ -52,11 +52,15 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
+        """The gradient where the output is not 0 (positive, or NaN: PyTorch's ``out <= 0 ? 0 : grad``), else
+        0 -- also for an inf or NaN ``grad``, which a product with a 0/1 mask would turn into NaN there."""
         (out,) = ctx.saved_tensors
-        if is_grad_enabled():  # create_graph: a differentiable product
-            return grad * (out > 0)
+        if is_grad_enabled():  # create_graph: differentiable in grad
+            return grad.where(out != 0, 0.0)
+        if not np.isfinite(grad.data).all():
+            return Tensor(np.where(out.data != 0, grad.data, grad.dtype.type(0)))
         # the mask as 0.0/1.0 floats, multiplied in place: one float-by-float product, no bool-to-float casts
-        mask = np.greater(out.data, 0, out=kernels._empty(out.shape, grad.dtype), casting="unsafe")
+        mask = np.not_equal(out.data, 0, out=kernels._empty(out.shape, grad.dtype), casting="unsafe")
         return Tensor(np.multiply(grad.data, mask, out=mask))
 
 

@@ -31,7 +31,7 @@ class SeedCNN(nn.Module):
         self.fc2 = nn.Linear(500, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.relu(self.pool(self.conv(x)))  # (N, 32, H/2, W/2): pooling first = pool(relu(.)), faster
+        x = self.pool(self.relu(self.conv(x)))  # (N, 32, H/2, W/2)
         x = self.relu(self.fc1(self.flatten(x)))  # (N, 500)
         return self.fc2(x)  # (N, num_classes) logits
 

@@ -43,11 +43,12 @@ def _pool_first(first: Module, second: Module, x: Any) -> bool:
     gradients (where the window's max is positive both pick the same first maximum; where it is not, ReLU
     sends zero either way). Pooling first runs the ReLU, forward and backward, on the pooled pixels only (a
     quarter of them for 2x2 pools; about 3% of a small CNN's training step). Not done where the difference
-    could show: a hook on either module, a pool that returns indices, or an input that is not a floating
-    tensor (the errors would come in another order).
+    could show: a hook on either module or a ``forward`` replaced on one, a pool that returns indices, or an
+    input that is not a floating tensor (the errors would come in another order).
     """
     return (
         type(first) is ReLU and type(second) is MaxPool2d and not second.return_indices
+        and "forward" not in vars(first) and "forward" not in vars(second)  # no forward replaced on the instance
         and not (first._forward_hooks or first._forward_pre_hooks or second._forward_hooks
                  or second._forward_pre_hooks)
         and isinstance(x, Tensor) and x.dtype.kind == "f"
