@@ -73,17 +73,16 @@ def test_max_pool2d_scatter_writes_positive_zeros_and_keeps_non_finite_gradients
     assert np.isinf(out[0, 0, :2, :2]).sum() == 1 and np.isnan(out[1, 2, 2:, 2:]).sum() == 1
 
 
-@pytest.mark.parametrize("layout", ["per image", "one GEMM"])
+@pytest.mark.parametrize("path", ["by rows", "col2im", "strided"])
 @pytest.mark.parametrize("groups", [1, 2])
-def test_conv2d_kernels_in_both_gemm_layouts_equal_plain_products(
-    layout: str, groups: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    per_image = layout == "per image"
-    monkeypatch.setattr(kernels, "_PER_IMAGE_MIN_HW", 0 if per_image else 10**9)
-    monkeypatch.setattr(kernels, "_PER_IMAGE_MAX_K", 10**9 if per_image else 0)
+def test_conv2d_kernels_equal_plain_products(path: str, groups: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both input-gradient paths (row shifts for stride 1, col2im otherwise) and the one-GEMM forward and weight
+    gradient against plain products of the im2col matrix."""
+    if path == "col2im":  # a stride-1 geometry forced through col2im
+        monkeypatch.setattr(kernels, "_row_shifts", lambda *args: False)
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((3, 4, 7, 6)), rng.standard_normal((6, 4 // groups, 3, 3))
-    win = Window(3, 3, 2, 1, 1, 1)
+    win = Window(3, 3, 2, 1, 1, 1) if path == "strided" else Window(3, 3, 1, 1, 1, 1)
     y, cols = kernels.conv2d_forward(x, w, win, groups)
     gy = rng.standard_normal(y.shape)
     wg = w.reshape(groups, 6 // groups, -1)
@@ -107,6 +106,45 @@ def test_conv2d_kernels_in_both_gemm_layouts_equal_plain_products(
     gx0, gw0 = kernels.conv2d_backward(empty_gy, w, cols0, win, groups, empty_x.shape, True, True)
     assert y0.shape == empty_gy.shape and gx0.shape == empty_x.shape and (gw0 == 0).all()
     assert (kernels.bias_grad(empty_gy) == np.zeros(6)).all()
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_each_conv_direction_is_one_gemm_per_group_over_all_images(
+    stride: int, groups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forward, the input gradient and the weight gradient each run ``groups`` 2-D GEMMs whatever the batch:
+    no loop over images, and no stacked per-image products."""
+    calls: list[tuple[int, ...]] = []
+    matmul = np.matmul
+
+    def counting(a: np.ndarray, b: np.ndarray, **kwargs: object) -> np.ndarray:
+        calls.append((np.ndim(a), np.ndim(b)))
+        return matmul(a, b, **kwargs)
+
+    rng = np.random.default_rng(5)
+    win = Window(3, 3, stride, stride, 1, 1)
+    x, w = rng.standard_normal((5, 4, 9, 8)).astype(np.float32), rng.standard_normal((6, 4 // groups, 3, 3))
+    w = w.astype(np.float32)
+    monkeypatch.setattr(np, "matmul", counting)
+    y, cols = kernels.conv2d_forward(x, w, win, groups)
+    assert calls == [(2, 2)] * groups
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    for need_x, need_w in [(True, False), (False, True), (True, True)]:
+        calls.clear()
+        kernels.conv2d_backward(gy, w, cols, win, groups, x.shape, need_x, need_w)
+        assert calls == [(2, 2)] * groups * (need_x + need_w)
+
+
+def test_gemm_matrices_rows_are_not_4_kib_apart() -> None:
+    """Pooled GEMM operands get a row stride off multiples of 4 KiB (rows that far apart share cache sets)."""
+    x = np.ones((64, 2, 16, 16), dtype=np.float32)  # 64 * 16 * 16 = 16384 columns: 64 KiB rows if packed
+    cols = kernels.im2col(x, Window(3, 3, 1, 1, 1, 1), 16, 16)
+    assert cols.shape == (18, 16384) and cols.strides[1] == 4
+    assert cols.strides[0] >= 16384 * 4 and cols.strides[0] % 4096 != 0 and cols.strides[0] % 64 == 0
+    g = kernels.channels_first(x)
+    assert g.shape == (2, 16384) and g.strides[0] % 4096 != 0
+    np.testing.assert_array_equal(g, 1)
 
 
 def test_a_pooled_array_is_not_handed_out_while_referenced() -> None:

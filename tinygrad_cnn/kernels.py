@@ -1,10 +1,10 @@
 """The hot numpy kernels of convolution and pooling, in one place.
 
-Layouts: images are NCHW. Convolution lowers to GEMM over an im2col matrix laid out as
-``(C * kh * kw, N * Ho * Wo)`` (one GEMM per image, or one over all images, whichever BLAS runs faster for
-the shape); its adjoint (the input gradient, which is also ``conv_transpose2d``) is GEMM followed by col2im,
-a handful of strided slice-adds (one per kernel offset) into a padded buffer; never ``np.add.at``. Pooling
-works the same way over kernel offsets. Every kernel keeps the input's float dtype (float32 stays float32).
+Layouts: images are NCHW. Convolution lowers to one GEMM per group over an im2col matrix laid out as
+``(C * kh * kw, N * Ho * Wo)``, all images at once; its adjoint (the input gradient, which is also
+``conv_transpose2d``) is one GEMM per group followed by col2im, a handful of slice-adds (one per kernel offset)
+into a padded buffer; never ``np.add.at``. Pooling works the same way over kernel offsets. Every kernel keeps
+the input's float dtype (float32 stays float32).
 Large arrays (im2col columns, GEMM results, outputs) come from a small pool of blocks that are reused once
 nothing references them (``_buffer``), saving the page faults of fresh memory.
 """
@@ -85,7 +85,8 @@ def pad2d(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: fl
 # (key, block, its page-aligned bytes), least recent first
 _POOL: list[tuple[tuple | None, np.ndarray, np.ndarray]] = []
 _POOL_MAX_BLOCKS = 24
-_POOL_MAX_BYTES = 256 << 20
+_POOL_MAX_BYTES = 256 << 20  # in all; one block up to half of it (the input-gradient columns of a
+# (64, 32, 32, 32) conv take 80 MB: allocated fresh each call, that gradient took about 1.5x as long)
 _POOL_MIN_BYTES = 256 << 10  # smaller arrays come from malloc's heap, whose pages are already mapped
 _PAGE = 4096  # OpenBLAS's GEMMs run 5-15% faster on page-aligned operands than on malloc's (page + 16 bytes)
 _POOL_LOCK = threading.Lock()
@@ -172,9 +173,32 @@ def _empty(shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
 
 
 # -- convolution -------------------------------------------------------------------------------------------
+# Every convolution is one GEMM per group in each direction, over all images at once, on channel-major matrices
+# (rows: channels or C * kh * kw; columns: the N * Ho * Wo output pixels): the forward ``W @ cols``, the weight
+# gradient ``cols @ G.T`` and the input gradient ``W.T @ G`` followed by col2im. Only the relayouts between NCHW
+# and these matrices (one copy each) touch the pixels outside a GEMM, im2col and col2im.
+def _row_stride(m: int, itemsize: int) -> int:
+    """The row stride (elements) of a pooled matrix of ``m`` columns: m rounded up to whole 64-byte cache lines,
+    plus 256 bytes where that would be a multiple of 4 KiB. Rows a multiple of 4 KiB apart share cache sets; on
+    the (288, 16384) float32 columns of a 32 -> 64 conv, BLAS ran 10-25% slower on them."""
+    line = max(1, 64 // itemsize)
+    stride = -(-m // line) * line
+    if stride * itemsize % 4096 == 0 and m > 0:
+        stride += max(1, 256 // itemsize)
+    return stride
+
+
+def _matrix(rows: int, m: int, dtype: np.dtype | type, tag: object = None) -> tuple[np.ndarray, bool]:
+    """A pooled (rows, m) matrix with unit column stride and the row stride of ``_row_stride`` (a view into its
+    block), and whether it is new (see ``_buffer``)."""
+    dtype = np.dtype(dtype)
+    block, new = _buffer((rows, _row_stride(m, dtype.itemsize)), dtype, tag)
+    return block[:, :m], new
+
+
 def im2col(x: np.ndarray, win: Window, ho: int, wo: int, ones: bool = False) -> np.ndarray:
-    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, C-contiguous, read-only; with
-    ``ones``, one more row of ones (for a bias, see ``conv2d_forward``).
+    """Columns of every receptive field: shape ``(C * kh * kw, N * Ho * Wo)``, unit column stride, read-only;
+    with ``ones``, one more row of ones (for a bias, see ``conv2d_forward``).
 
     Built as ``(C, kh, kw, N, Ho, Wo)``: for each kernel offset, one strided copy of the input pixels it reads.
     Entries that read the zero padding are never written: the array is pooled under a tag naming this exact
@@ -182,7 +206,7 @@ def im2col(x: np.ndarray, win: Window, ho: int, wo: int, ones: bool = False) -> 
     (the result is a read-only view, so no one else writes into it)."""
     n, c, h, w = x.shape
     k, m = c * win.kh * win.kw, n * ho * wo
-    block, _ = _buffer((k + ones, m), x.dtype, ("im2col", win, h, w, ones))
+    block, _ = _matrix(k + ones, m, x.dtype, ("im2col", win, n, h, w, ones))
     if ones:
         block[k] = 1
     cols = block[:k].reshape(c, win.kh, win.kw, n, ho, wo)
@@ -218,44 +242,28 @@ def col2im(cols: np.ndarray, win: Window, shape: tuple[int, ...], ho: int, wo: i
     return out
 
 
-# Which GEMM layout (measured with OpenBLAS, 1 thread, batch 64, float32): per-image GEMMs read and write NCHW
-# directly and skip the relayout copies, but they lose to one large GEMM over all images when each image's
-# matrices are small: the forward when an image has fewer than _PER_IMAGE_MIN_HW output pixels, the gradients
-# when a group's C * kh * kw exceeds _PER_IMAGE_MAX_K (the per-image weight-gradient products also take
-# N times the weight's memory).
-_PER_IMAGE_MIN_HW = 128
-_PER_IMAGE_MAX_K = 64
-
-
 def _per_group(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out[:, g] = a[g] @ b[:, g]`` for each group g and each matrix of the stack: ``a`` (groups, P, Q) holds
-    the weights, ``b`` (S, groups * Q, R) and ``out`` (S, groups * P, R) are stacks of S matrices: per-image
-    views of NCHW arrays or im2col columns (S = N), or the whole channel-major matrix (S = 1). Every matrix has
-    a unit inner stride, so np.matmul runs one BLAS GEMM per matrix, straight from and into these layouts."""
+    """``out[g rows] = a[g] @ b[g rows]`` for each group g, one GEMM each: ``a`` (groups, P, Q) holds the weights,
+    ``b`` (groups * Q, R) and ``out`` (groups * P, R) are channel-major matrices with unit column stride."""
     p, q = a.shape[1:]
     for i in range(a.shape[0]):
-        np.matmul(a[i], b[:, i * q : (i + 1) * q], out=out[:, i * p : (i + 1) * p])
+        np.matmul(a[i], b[i * q : (i + 1) * q], out=out[i * p : (i + 1) * p])
     return out
 
 
-def _per_image(cols: np.ndarray, n: int, hw: int) -> np.ndarray:
-    """Columns (K, N * Ho * Wo) as per-image matrices (N, K, Ho * Wo = hw): a view."""
-    return cols.reshape(cols.shape[0], n, hw).transpose(1, 0, 2)
-
-
 def channels_first(y: np.ndarray) -> np.ndarray:
-    """(N, O, Ho, Wo) -> (1, O, N * Ho * Wo): the channel-major matrix that the one-GEMM layouts take."""
+    """(N, O, Ho, Wo) -> the channel-major matrix (O, N * Ho * Wo) that the GEMMs take (a pooled copy)."""
     n, o, ho, wo = y.shape
-    out = _empty((o, n, ho, wo), y.dtype)
-    np.copyto(out, y.transpose(1, 0, 2, 3))
-    return out.reshape(1, o, n * ho * wo)
+    out, _ = _matrix(o, n * ho * wo, y.dtype)
+    np.copyto(out.reshape(o, n, ho, wo), y.transpose(1, 0, 2, 3))
+    return out
 
 
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, win: Window, groups: int, out_hw: tuple[int, int] | None = None,
     b: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw): GEMMs over im2col, per group.
+    """Cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw): one GEMM per group over im2col.
 
     ``out_hw`` limits the output to its first rows/columns (used when a conv is the adjoint of a
     transposed conv whose output_padding added rows). Returns the output (N, O, Ho, Wo) and the im2col
@@ -273,12 +281,9 @@ def conv2d_forward(
     wg = w.reshape(groups, o // groups, -1)
     if b is not None:
         wg = np.concatenate([wg[0], b.reshape(o, 1).astype(wg.dtype)], axis=1)[None]
+    gemm = _per_group(wg, cols, _matrix(o, cols.shape[1], dtype)[0])  # (O, N * Ho * Wo)
     out = _empty((n, o, ho, wo), dtype)
-    if ho * wo >= _PER_IMAGE_MIN_HW:  # per image, straight into NCHW
-        _per_group(wg, _per_image(cols, n, ho * wo), out.reshape(n, o, ho * wo))
-    else:  # one GEMM into (O, N * Ho * Wo), then relayout
-        gemm = _per_group(wg, cols[None], _empty((1, o, cols.shape[1]), dtype))
-        np.copyto(out, gemm.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+    np.copyto(out, gemm.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
     return out, cols
 
 
@@ -286,16 +291,16 @@ def conv2d_input_grad(
     gy: np.ndarray, w: np.ndarray, win: Window, groups: int, shape: tuple[int, ...], g: np.ndarray | None = None
 ) -> np.ndarray:
     """Gradient of conv2d w.r.t. its input of NCHW ``shape`` (also conv_transpose2d's forward): the columns
-    ``w.T @ gy`` per group, then col2im. ``g`` is ``channels_first(gy)`` if the caller already has it."""
+    ``w.T @ gy`` (one GEMM per group), then col2im. ``g`` is ``channels_first(gy)`` if the caller has it."""
     n, o, ho, wo = gy.shape
     wg = w.reshape(groups, o // groups, -1)
-    if _row_shifts(win, shape, ho, wo) and np.isfinite(w).all():  # (inf * 0 in a zero column would spill NaN)
+    # The row-shift layout needs a widened copy of gy: worth it unless the caller's channel-major copy ``g`` is
+    # there for free and the columns (C * kh * kw rows) are fewer than gy's channels (O).
+    by_rows = _row_shifts(win, shape, ho, wo) and (g is None or groups * wg.shape[2] > o)
+    if by_rows and np.isfinite(w).all():  # (inf * 0 in a zero column would spill NaN)
         return _input_grad_by_rows(gy, wg, win, shape)
-    cols = _empty((groups * wg.shape[2], n * ho * wo), np.result_type(w, gy))  # im2col's layout
-    if wg.shape[2] <= _PER_IMAGE_MAX_K and g is None:
-        _per_group(wg.transpose(0, 2, 1), np.ascontiguousarray(gy).reshape(n, o, ho * wo), _per_image(cols, n, ho * wo))
-    else:
-        _per_group(wg.transpose(0, 2, 1), channels_first(gy) if g is None else g, cols[None])
+    cols, _ = _matrix(groups * wg.shape[2], n * ho * wo, np.result_type(w, gy))  # im2col's layout
+    _per_group(wg.transpose(0, 2, 1), channels_first(gy) if g is None else g, cols)
     return col2im(cols, win, shape, ho, wo)
 
 
@@ -309,90 +314,70 @@ def _row_shifts(win: Window, shape: tuple[int, ...], ho: int, wo: int) -> bool:
     )  # fmt: skip
 
 
-_CHUNK_BYTES = 2 << 20  # the columns of a chunk of images, kept in cache between their GEMM and their col2im
-
-
 def _input_grad_by_rows(gy: np.ndarray, wg: np.ndarray, win: Window, shape: tuple[int, ...]) -> np.ndarray:
-    """conv2d's input gradient for ``_row_shifts`` geometries: GEMM then col2im, a chunk of images at a time.
+    """conv2d's input gradient for ``_row_shifts`` geometries: one GEMM per group, then col2im as one contiguous
+    slice-add per kernel offset.
 
     The output gradient is widened to the padded input's width Wp with zero columns, so that each image's
     columns for kernel offset (i, j) are a (C, Ho * Wp) block whose rows, laid end to end, land on the flat
-    padded image (Hp * Wp) starting at ``i * dh * Wp + j * dw``: col2im is one contiguous slice-add per offset
-    (the zero columns spill onto the next row's left edge and add nothing). The 12% more GEMM work buys
-    long contiguous adds, and chunking keeps each chunk's columns in cache for them."""
+    padded image (Hp * Wp) starting at ``i * dh * Wp + j * dw``: the zero columns spill onto the next row's
+    left edge and add nothing. The (Wp - Wo) / Wo more GEMM work buys adds that run along whole images, where
+    ``col2im``'s run along rows of Wo pixels, whose loop overhead dominates on small images (a (64, 32, 16, 16)
+    input gradient: 5.4 ms of adds against 2.7)."""
     n, o, ho, wo = gy.shape
     c, h, w = shape[1:]
     hp, wp = h + 2 * win.ph, w + 2 * win.pw
     dtype = np.result_type(wg, gy)
-    g = _empty((n, o, ho, wp), dtype)
-    g[..., wo:] = 0
-    np.copyto(g[..., :wo], gy)
-    g = g.reshape(n, o, ho * wp)
+    g, _ = _matrix(o, n * ho * wp, dtype)
+    wide = g.reshape(o, n, ho, wp)
+    wide[..., wo:] = 0
+    np.copyto(wide[..., :wo], gy.transpose(1, 0, 2, 3))
     starts = [i * win.dh * wp + j * win.dw for i, j, _, _ in win.offsets(ho, wo)]
-    acc = _empty((n, c, hp * wp + (win.kw - 1) * win.dw), dtype)  # room for the last offset's spill
+    cols, _ = _matrix(c * len(starts), n * ho * wp, dtype)
+    _per_group(wg.transpose(0, 2, 1), g, cols)
+    cols = cols.reshape(c, len(starts), n, ho * wp)
+    acc = _empty((c, n, hp * wp + (win.kw - 1) * win.dw), dtype)  # room for the last offset's spill
     acc.fill(0)
-    chunk = max(1, min(n, _CHUNK_BYTES // (c * len(starts) * ho * wp * dtype.itemsize)))
-    cols = _empty((chunk, c * len(starts), ho * wp), dtype)
-    wt = wg.transpose(0, 2, 1)
-    for s in range(0, n, chunk):
-        part = cols[: min(chunk, n - s)]
-        _per_group(wt, g[s : s + chunk], part)
-        part = part.reshape(len(part), c, len(starts), ho * wp)
-        for k, start in enumerate(starts):
-            acc[s : s + chunk, :, start : start + ho * wp] += part[:, :, k]
+    for k, start in enumerate(starts):
+        acc[:, :, start : start + ho * wp] += cols[:, k]
     out = _empty(shape, dtype)
-    np.copyto(out, acc[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, win.ph : win.ph + h, win.pw : win.pw + w])
+    np.copyto(out, acc[:, :, : hp * wp].reshape(c, n, hp, wp)[:, :, win.ph : win.ph + h, win.pw : win.pw + w]
+              .transpose(1, 0, 2, 3))  # fmt: skip
     return out
 
 
 def conv2d_weight_grad(
     cols: np.ndarray, gy: np.ndarray, groups: int, w_shape: tuple[int, ...], g: np.ndarray | None = None
 ) -> np.ndarray:
-    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient; per image
-    and summed when a group's C * kh * kw is small, else one GEMM over all images from ``g = channels_first(gy)``
-    (pass ``g`` if the caller already has it)."""
-    n, o, ho, wo = gy.shape
-    kg = cols.shape[0] // groups
-    dw = np.empty((groups, kg, o // groups), dtype=np.result_type(cols, gy))
-    if kg <= _PER_IMAGE_MAX_K and g is None:
-        _per_group_summed(_per_image(cols, n, ho * wo), np.ascontiguousarray(gy).reshape(n, o, ho * wo), dw)
-    else:
-        _per_group_summed(cols[None], channels_first(gy) if g is None else g, dw)
+    """Gradient of conv2d w.r.t. its weight, from the input's im2col matrix and the output gradient: one GEMM
+    per group, ``cols @ G.T`` with ``G = channels_first(gy)`` (pass ``g`` if the caller already has it). This
+    is the transpose of ``gy @ cols.T``: BLAS runs this operand order 10-15% faster on these long products, and
+    transposing the small result back is cheap."""
+    o = gy.shape[1]
+    g = channels_first(gy) if g is None else g
+    kg, og = cols.shape[0] // groups, o // groups
+    dw = np.empty((groups, kg, og), dtype=np.result_type(cols, gy))
+    for i in range(groups):
+        np.matmul(cols[i * kg : (i + 1) * kg], g[i * og : (i + 1) * og].T, out=dw[i])
     return np.ascontiguousarray(dw.transpose(0, 2, 1)).reshape(w_shape)
 
 
-def conv2d_weight_bias_grad(cols: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+def conv2d_weight_bias_grad(
+    cols: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...], g: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """The weight and bias gradients of a groups == 1 conv from its im2col matrix with the row of ones
     (``conv2d_forward`` with a bias): one weight-gradient GEMM, whose last column is the bias gradient."""
-    both = conv2d_weight_grad(cols, gy, 1, (w_shape[0], cols.shape[0]))
+    both = conv2d_weight_grad(cols, gy, 1, (w_shape[0], cols.shape[0]), g)
     return np.ascontiguousarray(both[:, :-1]).reshape(w_shape), np.ascontiguousarray(both[:, -1])
-
-
-def _per_group_summed(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out[g] = sum over the stack of a[:, g] @ b[:, g].T``: ``a`` (S, groups * P, R), ``b`` (S, groups * Q, R),
-    ``out`` (groups, P, Q). This is ``(b @ a.T).T``, the weight gradient ``gy @ cols.T`` transposed: BLAS runs
-    this operand order 10-15% faster on these long-R shapes, and transposing the small result back is cheap."""
-    s, groups = a.shape[0], out.shape[0]
-    p, q = out.shape[1:]
-    products = None if s == 1 else _empty((s, p, q), out.dtype)
-    for i in range(groups):
-        ai, bi = a[:, i * p : (i + 1) * p], b[:, i * q : (i + 1) * q].transpose(0, 2, 1)
-        if products is None:
-            np.matmul(ai[0], bi[0], out=out[i])
-        else:
-            np.matmul(ai, bi, out=products)
-            np.sum(products, axis=0, out=out[i])
-    return out
 
 
 def conv2d_backward(
     gy: np.ndarray, w: np.ndarray, cols: np.ndarray | None, win: Window, groups: int, shape: tuple[int, ...],
     need_x: bool, need_w: bool,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:  # fmt: skip
-    """conv2d's input and weight gradients (None where not needed); when both take the one-GEMM layout (a
-    group's C * kh * kw above _PER_IMAGE_MAX_K), ``gy`` is relaid out once for both."""
-    shared = need_x and need_w and w[0].size > _PER_IMAGE_MAX_K and not _row_shifts(win, shape, *gy.shape[2:])
-    g = channels_first(gy) if shared else None
+    """conv2d's input and weight gradients (None where not needed), with ``gy`` relaid out channel-major once
+    for both GEMMs."""
+    g = channels_first(gy) if need_w else None
     gx = conv2d_input_grad(gy, w, win, groups, shape, g) if need_x else None
     gw = None
     if need_w:

@@ -47,10 +47,9 @@ class Conv2d(Function):
             gb = None
             if ones:  # weight and bias gradients from one GEMM
                 assert cols is not None  # ones implies cols
-                (gx, _), (gw, gb) = (
-                    kernels.conv2d_backward(grad.data, w.data, None, ctx.win, 1, x.shape, need_x, False),
-                    kernels.conv2d_weight_bias_grad(cols, grad.data, w.shape),
-                )
+                g = kernels.channels_first(grad.data)  # the output gradient channel-major, for both GEMMs
+                gx = kernels.conv2d_input_grad(grad.data, w.data, ctx.win, 1, x.shape, g) if need_x else None
+                gw, gb = kernels.conv2d_weight_bias_grad(cols, grad.data, w.shape, g)
             else:
                 gx, gw = kernels.conv2d_backward(grad.data, w.data, cols, ctx.win, ctx.groups, x.shape, need_x, need_w)
             if need_b and gb is None:
