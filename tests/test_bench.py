@@ -1,5 +1,6 @@
 """Smoke test of the benchmark suite (bench/suite.py): a tiny run of every case in ours, and the check logic;
-and of bench/handwritten.py: its plain-numpy step against ours from the same weights, and a tiny run.
+of bench/handwritten.py: its plain-numpy step against ours from the same weights, and a tiny run; and a
+tiny run of bench/conv_floor.py.
 
 The tiny run uses batch 4, one round and one call per measurement, ours only (importing torch in each worker
 would cost seconds): it proves that every workload builds and steps, that the table and the JSON come out,
@@ -128,3 +129,18 @@ def test_handwritten_tiny_run(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for label in ("hand-written numpy", "tinygrad_cnn", "/ hand-written"):
         assert label in proc.stdout
+
+
+def test_conv_floor_tiny_run():
+    """bench/conv_floor.py: the bare GEMMs and column passes of a conv, ours, and torch when importable."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "conv_floor.py"), "--cases", "conv32", "--rounds", "1", "--repeats", "1",
+         "--warmup", "0"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if "fwd+bwd" in line}
+    assert {"ours", "gemms", "floor"} <= set(rows)
+    ms = {what: float(line.split("|")[2]) for what, line in rows.items()}
+    assert 0 < ms["gemms"] < ms["floor"]  # the floor adds the column passes to the GEMMs
+    assert "conv32 parts (ms): forward [" in proc.stdout and "im2col" in proc.stdout and "col2im" in proc.stdout
