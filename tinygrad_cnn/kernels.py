@@ -113,7 +113,7 @@ def _buffer(shape: tuple[int, ...], dtype: np.dtype | type, tag: object = None) 
     dtype."""
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < _POOL_MIN_BYTES or nbytes > _POOL_MAX_BYTES // 4:
+    if nbytes < _POOL_MIN_BYTES or nbytes > _POOL_MAX_BYTES // 2:
         return np.zeros(shape, dtype=dtype), True
     key = None if tag is None else (tuple(shape), dtype, tag)
     with _POOL_LOCK:
@@ -206,7 +206,7 @@ def im2col(x: np.ndarray, win: Window, ho: int, wo: int, ones: bool = False) -> 
     (the result is a read-only view, so no one else writes into it)."""
     n, c, h, w = x.shape
     k, m = c * win.kh * win.kw, n * ho * wo
-    block, _ = _matrix(k + ones, m, x.dtype, ("im2col", win, n, h, w, ones))
+    block, _ = _matrix(k + ones, m, x.dtype, ("im2col", win, n, h, w, ho, wo, ones))
     if ones:
         block[k] = 1
     cols = block[:k].reshape(c, win.kh, win.kw, n, ho, wo)
