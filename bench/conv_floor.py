@@ -30,7 +30,6 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,22 +53,18 @@ def aligned(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def fastest_product(a: np.ndarray, b: np.ndarray, repeats: int, warmup: int) -> tuple[float, str]:
-    """Seconds of the faster of ``a @ b`` and its transpose ``b.T @ a.T``, each on page-aligned C-contiguous
-    copies of its operands into a preallocated C-contiguous result, and which order it was."""
+def product_orders(a: np.ndarray, b: np.ndarray, repeats: int, warmup: int) -> tuple[float, float]:
+    """Seconds of ``a @ b`` and of its transpose ``b.T @ a.T``, each on page-aligned C-contiguous copies of its
+    operands into a preallocated C-contiguous result."""
     rng = np.random.default_rng(1)
     ops = {}
     for name, v in {"a": a, "b": b, "a.T": a.T, "b.T": b.T}.items():
         ops[name] = aligned(v.shape, rng)
         np.copyto(ops[name], v)
     out, out_t = aligned((a.shape[0], b.shape[1]), rng), aligned((b.shape[1], a.shape[0]), rng)
-    orders: dict[str, Callable[[], object]] = {
-        "a @ b": lambda: np.matmul(ops["a"], ops["b"], out=out),
-        "b.T @ a.T": lambda: np.matmul(ops["b.T"], ops["a.T"], out=out_t),
-    }
-    times = {name: median_seconds(fn, repeats, warmup) for name, fn in orders.items()}
-    best = min(times, key=times.__getitem__)
-    return times[best], best
+    straight = median_seconds(lambda: np.matmul(ops["a"], ops["b"], out=out), repeats, warmup)
+    transposed = median_seconds(lambda: np.matmul(ops["b.T"], ops["a.T"], out=out_t), repeats, warmup)
+    return straight, transposed
 
 
 def bare_work(key: str, repeats: int, warmup: int) -> dict[str, Any]:
@@ -80,9 +75,16 @@ def bare_work(key: str, repeats: int, warmup: int) -> dict[str, Any]:
     k, m = c * 9, n * h * w
     rng = np.random.default_rng(0)
     weight, cols, g = aligned((o, k + 1), rng), aligned((k + 1, m), rng), aligned((o, m), rng)
-    fwd, fwd_order = fastest_product(weight, cols, repeats, warmup)  # (O, M)
-    dw, dw_order = fastest_product(g, cols.T, repeats, warmup)  # (O, K + 1): weight and bias gradients
-    dx, dx_order = fastest_product(weight[:, :k].T, g, repeats, warmup)  # (K, M): the input gradient's columns
+    products = {  # name -> (a, b) of the product a @ b; its transpose is the other operand order
+        "forward W @ cols": (weight, cols),  # (O, M)
+        "weight grad G @ cols.T": (g, cols.T),  # (O, K + 1): weight and bias gradients
+        "input grad W.T @ G": (weight[:, :k].T, g),  # (K, M): the input gradient's columns
+    }
+    parts, gemms = {}, 0.0
+    for name, (a, b) in products.items():
+        straight, transposed = product_orders(a, b, repeats, warmup)
+        parts[name], parts[f"{name} transposed"] = straight, transposed
+        gemms += min(straight, transposed)
 
     xp = aligned((c, n, h + 2, w + 2), rng)  # the padded input, channel-major as the columns are
     columns = aligned((c, 3, 3, n, h, w), rng)
@@ -99,10 +101,9 @@ def bare_work(key: str, repeats: int, warmup: int) -> dict[str, Any]:
         for kk in range(9):
             acc[:, :, : h * w] += flat[:, kk]
 
-    passes = {"im2col": median_seconds(im2col, repeats, warmup), "col2im": median_seconds(col2im, repeats, warmup)}
-    gemms = fwd + dw + dx
-    products = {f"forward [{fwd_order}]": fwd, f"weight grad [{dw_order}]": dw, f"input grad [{dx_order}]": dx}
-    return {"gemms": gemms, "floor": gemms + passes["im2col"] + passes["col2im"], "parts": {**products, **passes}}
+    parts["im2col"] = median_seconds(im2col, repeats, warmup)
+    parts["col2im"] = median_seconds(col2im, repeats, warmup)
+    return {"gemms": gemms, "floor": gemms + parts["im2col"] + parts["col2im"], "parts": parts}
 
 
 def worker(key: str, impl: str, repeats: int, warmup: int, threads: int) -> dict[str, Any]:
