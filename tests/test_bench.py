@@ -120,25 +120,23 @@ def test_handwritten_step_matches_ours_from_the_same_weights(handwritten):
         np.testing.assert_allclose(hand.params[key], value, rtol=1e-3, atol=1e-6)
 
 
-def test_handwritten_tiny_run(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "handwritten.py"), "--rounds", "1", "--repeats", "1", "--warmup", "0",
-         "--batch", "4"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``bench/<script>`` with ``args``; it must exit with status 0."""
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_handwritten_tiny_run():
+    proc = run_bench("handwritten.py", "--rounds", "1", "--repeats", "1", "--warmup", "0", "--batch", "4")
     for label in ("hand-written numpy", "tinygrad_cnn", "/ hand-written"):
         assert label in proc.stdout
 
 
 def test_conv_floor_tiny_run():
     """bench/conv_floor.py: the bare GEMMs and column passes of a conv, ours, and torch when importable."""
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "conv_floor.py"), "--cases", "conv32", "--rounds", "1", "--repeats", "1",
-         "--warmup", "0"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_bench("conv_floor.py", "--cases", "conv32", "--rounds", "1", "--repeats", "1", "--warmup", "0")
     rows = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if "fwd+bwd" in line}
     assert {"ours", "gemms", "floor"} <= set(rows)
     ms = {what: float(rows[what].split("|")[2]) for what in ("ours", "gemms", "floor")}  # torch's: "-" without it

@@ -5,7 +5,6 @@ nothing references it, and im2col's reused zero border stays zero)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -13,14 +12,7 @@ import pytest
 from tinygrad_cnn import kernels
 from tinygrad_cnn.kernels import Window
 
-
-@pytest.fixture(autouse=True)
-def small_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Pool every array, however small, so that these small cases exercise reuse."""
-    monkeypatch.setattr(kernels, "_POOL_MIN_BYTES", 0)
-    kernels.release_buffers()
-    yield
-    kernels.release_buffers()
+pytestmark = pytest.mark.usefixtures("small_pool")  # every array pooled (tests/conftest.py)
 
 
 def loop_max_pool(x: np.ndarray, win: Window, ho: int, wo: int) -> tuple[np.ndarray, np.ndarray]:

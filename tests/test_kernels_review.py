@@ -5,8 +5,6 @@ held by the caller, the pool's largest block, and pooled conv2d / conv_transpose
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -15,14 +13,7 @@ from tinygrad_cnn import Tensor, kernels
 from tinygrad_cnn.autograd import grad
 from tinygrad_cnn.kernels import Window
 
-
-@pytest.fixture(autouse=True)
-def small_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Pool every array, however small, so that these small cases exercise reuse."""
-    monkeypatch.setattr(kernels, "_POOL_MIN_BYTES", 0)
-    kernels.release_buffers()
-    yield
-    kernels.release_buffers()
+pytestmark = pytest.mark.usefixtures("small_pool")  # every array pooled (tests/conftest.py)
 
 
 def ref_im2col(x: np.ndarray, win: Window, ho: int, wo: int) -> np.ndarray:
